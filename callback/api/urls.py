@@ -1,0 +1,7 @@
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import path
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+]

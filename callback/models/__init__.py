@@ -1,0 +1,30 @@
+from .audit import AuditEvent
+from .flags import ContactFlag, FlagStatus
+from .imports import ImportKind, ImportRun, ImportStatus
+from .policies import Party, Policy
+from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
+from .staff import Queue, RoutingRule, StaffProfile, Team
+from .tasks import CallAttempt, CallbackTask, Holiday, TaskStatus
+
+__all__ = [
+    "Agent",
+    "AuditEvent",
+    "CallAttempt",
+    "CallbackTask",
+    "CompanyNumber",
+    "ContactFlag",
+    "FlagStatus",
+    "Holiday",
+    "ImportKind",
+    "ImportRun",
+    "ImportStatus",
+    "Outlet",
+    "Party",
+    "Policy",
+    "Queue",
+    "RegistryPhone",
+    "RoutingRule",
+    "StaffProfile",
+    "TaskStatus",
+    "Team",
+]

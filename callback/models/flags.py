@@ -1,0 +1,71 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from verification.vocab import FlagCode, PartyRole
+
+from .policies import Policy
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
+    RESOLVED = "resolved", _("Resolved")
+    WAIVED = "waived", _("Waived")
+
+
+ACTIVE_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.CORRECTION_REQUESTED)
+
+
+class ContactFlag(models.Model):
+    """A defect in a policy's contact data, or a failed callback (FORMATS.md, contact-data flags).
+
+    Lifecycle: open → correction requested → resolved, or waived by a supervisor with a reason.
+    Each step records who and when; `None` as the person means Huifang itself (screening, import).
+    """
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="flags")
+    party = models.CharField(_("party"), max_length=12, choices=PartyRole.choices)
+    field = models.CharField(_("field"), max_length=40)
+    code = models.CharField(_("code"), max_length=32, choices=FlagCode.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=24, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    raised_at = models.DateTimeField(_("raised"), auto_now_add=True, db_index=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    correction_requested_at = models.DateTimeField(_("correction requested"), null=True, blank=True)
+    correction_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("contact flag")
+        verbose_name_plural = _("contact flags")
+        ordering = ["-raised_at", "id"]
+        constraints = [
+            # Re-screening never raises the same live defect twice.
+            models.UniqueConstraint(
+                fields=["policy", "party", "field", "code"],
+                condition=Q(status__in=["open", "correction_requested"]),
+                name="contact_flag_one_live_per_defect",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "code"]), models.Index(fields=["code", "status", "raised_at"])]
+        permissions = [
+            ("review_contactflag", _("Can request corrections and waive flags")),
+            ("export_contactflag", _("Can export flag lists")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} {self.code} {self.field}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in ACTIVE_FLAG_STATUSES

@@ -1,0 +1,117 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from verification.vocab import Outcome
+
+from .policies import Policy
+from .staff import Queue
+
+
+class TaskStatus(models.TextChoices):
+    AWAITING_RECEIPT = "awaiting_receipt", _("Awaiting receipt")
+    OPEN = "open", _("Open")
+    REVIEW = "review", _("Supervisor review")
+    COMPLETED = "completed", _("Verified")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Unreachable (window closed)")
+
+
+OPEN_TASK_STATUSES = (TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN)
+
+
+class CallbackTask(models.Model):
+    """The one free-look callback of an in-scope policy.
+
+    A task is due when `next_attempt_at` has come, the free-look window is open, it is calling hours
+    for its queue and no live lease holds it (callback/queue.py).
+    """
+
+    policy = models.OneToOneField(Policy, on_delete=models.CASCADE, related_name="task")
+    queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    status = models.CharField(_("status"), max_length=20, choices=TaskStatus.choices, db_index=True)
+    window_start = models.DateField(_("free-look starts"), null=True, blank=True)
+    window_end = models.DateField(_("free-look ends"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_tasks"
+    )
+    lease_expires_at = models.DateTimeField(_("lease until"), null=True, blank=True)
+    appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
+    appointment_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
+    # Normalised numbers that reached a wrong person or are out of service: never dialled again.
+    dead_numbers = models.JSONField(default=list, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("callback task")
+        verbose_name_plural = _("callback tasks")
+        ordering = ["deadline", "attempts", "created_at"]
+        indexes = [
+            models.Index(
+                fields=["queue", "deadline", "attempts", "created_at"],
+                condition=Q(status="open"),
+                name="task_due_order",
+            ),
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["appointment_agent", "appointment_at"]),
+        ]
+        permissions = [("work_callbacktask", _("Can work callback tasks"))]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} {self.status}"
+
+
+class CallAttempt(models.Model):
+    """One call (or try) on a task: who, which number, telephony state, the script read and answers."""
+
+    task = models.ForeignKey(CallbackTask, on_delete=models.CASCADE, related_name="call_attempts")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="call_attempts")
+    number_dialled = models.CharField(_("number dialled"), max_length=40, blank=True)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    appointment_at = models.DateTimeField(_("agreed callback time"), null=True, blank=True)
+    telephony_backend = models.CharField(max_length=16, blank=True)
+    call_sid = models.CharField(max_length=64, blank=True, db_index=True)
+    call_status = models.CharField(_("call status"), max_length=24, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    recording_url = models.URLField(blank=True)
+    script_version = models.ForeignKey(
+        "verification.ScriptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # [{"key": "q1", "text": "exact text read", "answer": "yes", "passed": true, "at": "..."}]
+    answers = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("call attempt")
+        verbose_name_plural = _("call attempts")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["agent", "started_at"]), models.Index(fields=["outcome", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class Holiday(models.Model):
+    """A public holiday: no callbacks are served on it."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

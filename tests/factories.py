@@ -1,0 +1,130 @@
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from callback import models
+from verification.vocab import Channel, Gender, IdType, PartyRole, PaymentFrequency, ProductType, Relation
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "测试"
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+        self.set_password(PASSWORD)
+        self.save()
+
+
+class StaffProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.StaffProfile
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Policy
+
+    policy_no = factory.Sequence(lambda n: f"P{n:011d}")
+    product_code = "P-TR20"
+    product_name = "国寿福终身寿险"
+    product_type = ProductType.TRADITIONAL
+    whole_life = True
+    premium = Decimal("5000.00")
+    payment_frequency = PaymentFrequency.ANNUAL
+    payment_years = 20
+    channel = Channel.AGENCY
+    branch_code = "B1101"
+    branch_name = "北京市分公司"
+    agent_code = "A000001"
+    agent_name = "徐磊"
+    issue_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=5))
+    receipt_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=2))
+    in_scope = True
+
+
+class PartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Party
+
+    policy = factory.SubFactory(PolicyFactory)
+    role = PartyRole.APPLICANT
+    name = "陈磊"
+    gender = Gender.MALE
+    birth_date = dt.date(1960, 9, 8)
+    id_type = IdType.ID_CARD
+    id_no = "130426196009081436"
+    mobile = "13800138000"
+    mobile_e164 = "+8613800138000"
+    address = "河北省邯郸市涉县建国路57号5栋2671室"
+    relation = Relation.SELF
+
+
+class AgentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Agent
+        django_get_or_create = ("agent_code",)
+
+    agent_code = factory.Sequence(lambda n: f"A{n:06d}")
+    name = "徐磊"
+    mobile = "18628898923"
+    branch_code = "B1101"
+    channel = Channel.AGENCY
+
+
+class OutletFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Outlet
+        django_get_or_create = ("outlet_code",)
+
+    outlet_code = factory.Sequence(lambda n: f"O{n:05d}")
+    name = "中国邮政储蓄银行朝阳区第0营业所"
+    institution = "中国邮政储蓄银行"
+    phones = "010-71867825"
+    address = "北京市朝阳区建国路380号9栋1104室"
+    branch_code = "B1101"
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Team
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"回访{n}组")
+
+
+class QueueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Queue
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"queue-{n}")
+    name = factory.Sequence(lambda n: f"回访队列{n}")
+    is_default = True
+
+
+class CallbackTaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.CallbackTask
+
+    policy = factory.SubFactory(PolicyFactory)
+    queue = factory.SubFactory(QueueFactory)
+    status = models.TaskStatus.OPEN
+    window_start = factory.LazyAttribute(lambda o: o.policy.receipt_date + dt.timedelta(days=1))
+    window_end = factory.LazyAttribute(lambda o: o.policy.receipt_date + dt.timedelta(days=15))
+    next_attempt_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1))
