@@ -49,4 +49,10 @@ def seed_users() -> dict[str, User]:
 
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
-    return [("users", lambda users: None)]
+    from . import demo_calls, demo_policies, demo_queue
+
+    return [
+        ("registries and policies", demo_policies.seed),
+        ("queues and callback tasks", demo_queue.seed),
+        ("call attempts", demo_calls.seed),
+    ]

@@ -1,0 +1,1 @@
+"""Admin for registries, policies, flags and imports (intake issue)."""

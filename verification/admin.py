@@ -1,0 +1,1 @@
+"""Admin for scripts, versions and questions (verification scripts issue)."""
