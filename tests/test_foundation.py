@@ -156,3 +156,11 @@ class TestSeedDemo:
         with pytest.raises(CommandError):
             call_command("seed_demo", stdout=open(os.devnull, "w"))
         assert not User.objects.filter(username="agent").exists()
+
+
+@pytest.mark.django_db
+def test_language_switcher_changes_the_page_language(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")}, follow=True)
+    assert "Log in to Huifang" in response.content.decode()
+    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("login")}, follow=True)
+    assert "Log in to Huifang" not in response.content.decode()
