@@ -96,7 +96,10 @@ class FlagActionForm(forms.Form):
 
 
 def _querystring(request, **changes) -> str:
+    """The current query string without blank values, with `changes` applied (None drops a key)."""
     params = request.GET.copy()
+    for key in [k for k, values in params.lists() if not any(values)]:
+        del params[key]
     for key, value in changes.items():
         params.pop(key, None)
         if value:
@@ -121,6 +124,9 @@ def flag_list_page(request):
             "page": page,
             "facets": flag_facets(filters=filters),
             "filter_query": _querystring(request, page=None),
+            "facet_query": {
+                key: _querystring(request, page=None, **{key: None}) for key in ("code", "status", "branch")
+            },
             "can_review": request.user.has_perm(REVIEW_PERMISSION),
             "can_export": request.user.has_perm(EXPORT_PERMISSION),
             "reason_max_length": REASON_MAX_LENGTH,

@@ -27,22 +27,16 @@ def may_view_policy(user, policy: Policy) -> bool:
     return task.holder_id == user.pk and live_lease
 
 
-def _party_rows(policy: Policy, *, revealed: int | None) -> list[dict]:
-    # Masked for everyone by default: even a permitted user sees a full number only by asking for
-    # it, so that every full view is in the audit trail.
-    rows = []
-    for party in policy.parties.all():
-        shown = party.pk == revealed
-        rows.append(
-            {
-                "party": party,
-                "id_no": party.id_no if shown else mask_id(party.id_no),
-                "mobile": party.mobile if shown else mask_phone(party.mobile),
-                "phone": party.phone if shown else mask_phone(party.phone),
-                "revealed": party.pk == revealed,
-            }
-        )
-    return rows
+def _party_row(party: Party, *, revealed: bool) -> dict:
+    # Masked for everyone by default: even a permitted user sees full numbers only by asking for
+    # them, so that every full view is in the audit trail.
+    return {
+        "party": party,
+        "id_no": party.id_no if revealed else mask_id(party.id_no),
+        "mobile": party.mobile if revealed else mask_phone(party.mobile),
+        "phone": party.phone if revealed else mask_phone(party.phone),
+        "revealed": revealed,
+    }
 
 
 def _render_policy(request, policy: Policy, *, revealed: int | None = None):
@@ -59,7 +53,7 @@ def _render_policy(request, policy: Policy, *, revealed: int | None = None):
         "callback/policy_detail.html",
         {
             "policy": policy,
-            "parties": _party_rows(policy, revealed=revealed),
+            "parties": [_party_row(party, revealed=party.pk == revealed) for party in policy.parties.all()],
             "flags": flags,
             "task": task,
             "may_reveal": may_see_full_ids(request.user),
@@ -100,7 +94,8 @@ def reveal_party(request, policy_no: str, party_id: int):
         request=request,
     )
     if request.headers.get("HX-Request"):
-        return render(request, "callback/_party_revealed.html", {"party": party})
+        row = _party_row(party, revealed=True)
+        return render(request, "callback/_party_row.html", {"row": row, "policy": policy, "may_reveal": True})
     return _render_policy(request, policy, revealed=party.pk)
 
 
