@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from verification.vocab import FlagCode, PartyRole
 
@@ -48,11 +49,6 @@ class TransitionResult:
 def _day_start(day: dt.date) -> dt.datetime:
     # Dates on the page are Beijing calendar dates; raised_at is stored in UTC.
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
-
-
-def applicant_name_subquery() -> Subquery:
-    applicants = Party.objects.filter(policy=OuterRef("policy_id"), role=PartyRole.APPLICANT).order_by("seq")
-    return Subquery(applicants.values("name")[:1])
 
 
 def flag_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[ContactFlag]:
@@ -190,7 +186,8 @@ def _transition(
                 flag.closed_at, flag.closed_by, flag.close_reason = now, user, reason
             flag.status = to
             result.changed.append(flag.pk)
-        changed = [f for f in locked if f.pk in set(result.changed)]
+        changed_ids = set(result.changed)
+        changed = [f for f in locked if f.pk in changed_ids]
         ContactFlag.objects.bulk_update(
             changed,
             [
@@ -257,18 +254,21 @@ def resolve_flags(
 
 def describe_result(result: TransitionResult) -> str:
     """One line for the user after a bulk step."""
-    if result.refused and not result.changed:
-        return _("No flag changed: %(n)d could not take this step (%(why)s).") % {
-            "n": len(result.refused),
-            "why": result.refused[0]["reason"],
-        }
-    if result.refused:
-        return _("%(done)d flag(s) changed; %(n)d skipped (%(why)s).") % {
-            "done": len(result.changed),
-            "n": len(result.refused),
-            "why": result.refused[0]["reason"],
-        }
-    return _("%(done)d flag(s) changed.") % {"done": len(result.changed)}
+    done, skipped = len(result.changed), len(result.refused)
+    why = result.refused[0]["reason"] if result.refused else ""
+    if skipped and not done:
+        return ngettext(
+            "No flag changed: %(n)d flag could not take this step (%(why)s).",
+            "No flag changed: %(n)d flags could not take this step (%(why)s).",
+            skipped,
+        ) % {"n": skipped, "why": why}
+    if skipped:
+        return ngettext(
+            "%(done)d flag changed; %(n)d skipped (%(why)s).",
+            "%(done)d flags changed; %(n)d skipped (%(why)s).",
+            done,
+        ) % {"done": done, "n": skipped, "why": why}
+    return ngettext("%(done)d flag changed.", "%(done)d flags changed.", done) % {"done": done}
 
 
 def flag_history(flag: ContactFlag) -> list[dict[str, Any]]:

@@ -202,6 +202,12 @@ class TestFlagListPage:
         html = supervisor_client.get(reverse("flag_list"), {"raised_from": "yesterday"}).content.decode()
         assert 'class="errorlist"' in html
 
+    def test_query_count_does_not_grow_with_the_page(self, supervisor_client, django_assert_max_num_queries):
+        for _ in range(30):
+            flagged_policy()
+        with django_assert_max_num_queries(14):
+            assert supervisor_client.get(reverse("flag_list")).status_code == 200
+
     def test_paginated(self, supervisor_client):
         policy = PolicyFactory()
         for i in range(55):
@@ -325,7 +331,8 @@ class TestPolicyPage:
         assert (event.user, event.object_type, event.object_id) == (revealer, "party", str(applicant.pk))
         assert event.detail["policy_no"] == "P-DETAIL-1"
         fragment = client.post(url, HTTP_HX_REQUEST="true").content.decode()
-        assert FULL_ID in fragment and "<html" not in fragment
+        assert FULL_ID in fragment and "13800138000" in fragment and "<html" not in fragment
+        assert AuditEvent.objects.filter(action="reveal_id").count() == 2
 
     def test_reveal_refused_without_permission(self, supervisor_client):
         policy, applicant = self._policy()
@@ -496,6 +503,29 @@ class TestFlagsApi:
         )
         params = {p["name"] for p in schema["paths"]["/api/v1/flags"]["get"]["parameters"]}
         assert {"code", "status", "branch", "channel", "agent", "raised_from", "raised_to", "page"} <= params
+
+
+def test_demo_step_works_some_flags_and_is_idempotent(supervisor_user):
+    from collections import Counter
+
+    from callback import demo_flags
+
+    for _ in range(12):
+        flagged_policy()
+    users = {"supervisor": supervisor_user}
+    demo_flags.seed(users)
+    first = Counter(ContactFlag.objects.values_list("status", flat=True))
+    demo_flags.seed(users)
+    assert Counter(ContactFlag.objects.values_list("status", flat=True)) == first
+    assert first == {"open": 4, "correction_requested": 5, "waived": 2, "resolved": 1}
+    assert ContactFlag.objects.filter(status=FlagStatus.WAIVED).exclude(close_reason="").count() == 2
+
+
+def test_demo_step_without_flags_does_nothing(supervisor_user):
+    from callback import demo_flags
+
+    demo_flags.seed({"supervisor": supervisor_user})
+    assert not ContactFlag.objects.exists()
 
 
 def test_roles_used_here_exist(roles):
