@@ -72,8 +72,10 @@ def flag_export_rows(*, filters: Mapping[str, Any] | None = None) -> Iterator[li
     )
     local = timezone.get_default_timezone()
     for row in rows:
-        out = ["" if value is None else value for value in row]
-        out[RAISED_AT] = timezone.localtime(row[RAISED_AT], local).isoformat(timespec="seconds")
+        out = list(row)
+        out[RAISED_AT] = row[RAISED_AT].astimezone(local).isoformat(timespec="seconds")
+        if out[-1] is None:  # a policy without an applicant row
+            out[-1] = ""
         yield out
 
 
