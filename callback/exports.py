@@ -19,35 +19,24 @@ from verification.vocab import PartyRole
 from .audit import record_audit
 from .flags import filters_for_audit, flag_list
 
-# The first seven are the contract (FORMATS.md); the rest help a branch find the sale.
-EXPORT_COLUMNS = [
-    "policy_no",
-    "party",
-    "field",
-    "code",
-    "detail",
-    "status",
-    "raised_at",
-    "branch_code",
-    "channel",
-    "agent_code",
-    "agent_name",
-    "applicant_name",
+# (column, where it comes from). The first seven are the contract (FORMATS.md); the rest help a
+# branch find the sale.
+_COLUMNS = [
+    ("policy_no", "policy__policy_no"),
+    ("party", "party"),
+    ("field", "field"),
+    ("code", "code"),
+    ("detail", "detail"),
+    ("status", "status"),
+    ("raised_at", "raised_at"),
+    ("branch_code", "policy__branch_code"),
+    ("channel", "policy__channel"),
+    ("agent_code", "policy__agent_code"),
+    ("agent_name", "policy__agent_name"),
+    ("applicant_name", "applicant_name"),
 ]
-_SOURCE = [
-    "policy__policy_no",
-    "party",
-    "field",
-    "code",
-    "detail",
-    "status",
-    "raised_at",
-    "policy__branch_code",
-    "policy__channel",
-    "policy__agent_code",
-    "policy__agent_name",
-    "applicant_name",
-]
+EXPORT_COLUMNS = [column for column, _ in _COLUMNS]
+_SOURCE = [source for _, source in _COLUMNS]
 RAISED_AT = EXPORT_COLUMNS.index("raised_at")
 CHUNK_SIZE = 2000
 CSV_BOM = "\ufeff"  # Excel in China opens UTF-8 CSV correctly only with it

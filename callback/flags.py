@@ -139,13 +139,19 @@ def masked_detail(text: str) -> str:
     """A flag's detail with phone and id numbers in it masked (flag details may quote them)."""
     from .privacy import mask_phone
 
-    return _LONG_DIGITS.sub(lambda m: mask_phone(m.group(0)), text or "")
+    def mask(match: re.Match) -> str:
+        number = match.group(0)
+        if number.startswith("+86"):  # keep the country code visible, mask the national number
+            return "+86" + mask_phone(number[3:])
+        return mask_phone(number)
+
+    return _LONG_DIGITS.sub(mask, text or "")
 
 
 def _clean_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise FlagActionError(_("Give a reason."))
+        raise FlagActionError(_("Give a reason for waiving or resolving the flags."))
     if len(reason) > REASON_MAX_LENGTH:
         raise FlagActionError(
             _("The reason is too long (at most %(n)d characters).") % {"n": REASON_MAX_LENGTH}

@@ -5,7 +5,7 @@ import tempfile
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
@@ -142,21 +142,17 @@ def _back(request) -> HttpResponseRedirect:
 
 
 @role_required(SUPERVISOR, ADMIN)
+@permission_required(REVIEW_PERMISSION, raise_exception=True)
 @require_POST
 def flag_action(request):
     """Bulk or single step on flags; every problem becomes a message on the page it came from."""
-    if not request.user.has_perm(REVIEW_PERMISSION):
-        raise PermissionDenied
     form = FlagActionForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, errors[0])
         return _back(request)
-    flags, action, reason = (
-        form.cleaned_data["flag"],
-        form.cleaned_data["action"],
-        form.cleaned_data["reason"],
-    )
+    data = form.cleaned_data
+    flags, action, reason = data["flag"], data["action"], data["reason"]
     try:
         if action == "request_correction":
             result = request_correction(flags=flags, user=request.user, request=request)
@@ -172,11 +168,10 @@ def flag_action(request):
 
 
 @role_required(SUPERVISOR, ADMIN)
+@permission_required(EXPORT_PERMISSION, raise_exception=True)
 @require_GET
 def flag_export(request):
     """The flag list under the current filter as CSV (streamed) or XLSX."""
-    if not request.user.has_perm(EXPORT_PERMISSION):
-        raise PermissionDenied
     filters = FlagFilterForm(request.GET).valid_filters()
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
