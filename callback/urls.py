@@ -1,7 +1,9 @@
 from django.urls import path
 
-from .views import home
+from .views import flags, home, policies
 
 urlpatterns = [
     path("", home.home, name="home"),
 ]
+urlpatterns += flags.urlpatterns
+urlpatterns += policies.urlpatterns
