@@ -37,6 +37,12 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 costs most of a second per user on these machines; tests need no slow hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Login throttling counts live in the cache (Redis in CI): start every test at zero.
     cache.clear()
