@@ -29,6 +29,23 @@ class Script(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def applicability(self) -> str:
+        """The applicability rule in words, e.g. "Bancassurance · aged 60 and over"."""
+        from .vocab import Channel, ProductType
+
+        parts = []
+        if self.product_types:
+            parts.append("、".join(str(dict(ProductType.choices).get(t, t)) for t in self.product_types))
+        if self.channels:
+            parts.append("、".join(str(dict(Channel.choices).get(c, c)) for c in self.channels))
+        if self.min_age is not None and self.max_age is not None:
+            parts.append(_("aged %(low)s to %(high)s") % {"low": self.min_age, "high": self.max_age})
+        elif self.min_age is not None:
+            parts.append(_("aged %(low)s and over") % {"low": self.min_age})
+        elif self.max_age is not None:
+            parts.append(_("aged up to %(high)s") % {"high": self.max_age})
+        return " · ".join(parts) or str(_("every policy"))
+
 
 class ScriptVersion(models.Model):
     """A version of a script: draft → published (immutable) → retired."""
