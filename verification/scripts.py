@@ -180,10 +180,16 @@ def check_identity(
             missing.append(part)
             continue
         if part == "birth_date":
-            results[part] = birth_date is not None and parse_date(said) == birth_date
+            stated_date = parse_date(said)
+            if stated_date is None:
+                raise ScriptError(_("Type the birth date the customer stated as YYYY-MM-DD."))
+            results[part] = birth_date is not None and stated_date == birth_date
         elif part == "id_last6":
+            said = normalise_id_tail(said)
+            if not re.fullmatch(r"[0-9A-Z]{6}", said):
+                raise ScriptError(_("Type the six last characters of the id number the customer stated."))
             tail = normalise_id_tail(id_no)[-6:]
-            results[part] = len(tail) == 6 and normalise_id_tail(said) == tail
+            results[part] = len(tail) == 6 and said == tail
     if missing:
         raise ScriptError(_("Type what the customer stated for every part of the identity check."))
     passed = all(results.values())
