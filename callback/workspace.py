@@ -278,7 +278,6 @@ def masked_summary(policy) -> list[tuple[str, str]]:
     those in the identity check), phones masked."""
     applicant = policy.applicant
     rows = [
-        (_("Policy"), policy.policy_no),
         (_("Product"), f"{policy.product_name}（{policy.get_product_type_display()}）"),
         (_("Channel"), policy.get_channel_display()),
         (_("Premium"), _("CNY %(premium)s, %(frequency)s, %(years)s years") % {
