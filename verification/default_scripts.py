@@ -113,7 +113,7 @@ CLOSING = [
 ]
 
 EXTRAS = {
-    "bancassurance": {"channels": ["bancassurance"], "name": "银保"},
+    "banca": {"channels": ["bancassurance"], "name": "银保"},
     "not-guaranteed": {"product_types": ["participating", "universal", "investment_linked"], "name": "分红/万能/投连"},
     "senior": {"min_age": 60, "name": "60岁及以上"},
 }
@@ -124,7 +124,7 @@ def questions_for(extras: tuple[str, ...]) -> list[QuestionSpec]:
     if "not-guaranteed" in extras:
         questions += RISK_STATEMENT
     questions += MIDDLE
-    if "bancassurance" in extras:
+    if "banca" in extras:
         questions += BANCASSURANCE
     if "not-guaranteed" in extras:
         questions += NOT_GUARANTEED
