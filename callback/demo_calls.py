@@ -42,34 +42,68 @@ def scripted_answers(*, task: CallbackTask, agent, version, overrides: dict | No
             "identity": {"birth_date": str(identity["birth_date"]), "id_last6": identity["id_no"][-6:]},
         }[question.kind]
         result = scripts.evaluate(question, overrides.get(question.key, default), identity=identity)
-        answers.append({"key": question.key, "text": scripts.render(question.text_zh, context),
-                        "answer": result.value, "passed": result.passed, "reason": result.reason,
-                        "at": timezone.now().isoformat(timespec="seconds")})
+        answers.append(
+            {
+                "key": question.key,
+                "text": scripts.render(question.text_zh, context),
+                "answer": result.value,
+                "passed": result.passed,
+                "reason": result.reason,
+                "at": timezone.now().isoformat(timespec="seconds"),
+            }
+        )
     return answers
 
 
 def _demo_tasks() -> list[CallbackTask]:
     """Tasks to work, made for a few demo policies when the queue step has not made any."""
-    tasks = list(CallbackTask.objects.filter(policy__receipt_date__isnull=False).select_related("policy")
-                 .order_by("policy__policy_no")[:20])
+    tasks = list(
+        CallbackTask.objects.filter(policy__receipt_date__isnull=False)
+        .select_related("policy")
+        .order_by("policy__policy_no")[:20]
+    )
     if tasks:
         return tasks
     queue = Queue.objects.filter(is_default=True).first()
     for policy in Policy.objects.filter(in_scope=True, receipt_date__isnull=False).order_by("policy_no")[:12]:
         start = policy.receipt_date + dt.timedelta(days=1)
-        CallbackTask.objects.get_or_create(policy=policy, defaults=dict(
-            queue=queue, status=TaskStatus.OPEN, window_start=start, window_end=start + dt.timedelta(days=14),
-            next_attempt_at=timezone.now() - dt.timedelta(hours=1)))
-    return list(CallbackTask.objects.filter(policy__receipt_date__isnull=False).select_related("policy")
-                .order_by("policy__policy_no")[:20])
+        CallbackTask.objects.get_or_create(
+            policy=policy,
+            defaults=dict(
+                queue=queue,
+                status=TaskStatus.OPEN,
+                window_start=start,
+                window_end=start + dt.timedelta(days=14),
+                next_attempt_at=timezone.now() - dt.timedelta(hours=1),
+            ),
+        )
+    return list(
+        CallbackTask.objects.filter(policy__receipt_date__isnull=False)
+        .select_related("policy")
+        .order_by("policy__policy_no")[:20]
+    )
 
 
 def _record(*, task, agent, outcome, answers, version, notes, sid, ago: dt.timedelta) -> None:
     number = task.policy.applicant.mobile if task.policy.applicant else ""
-    attempt = CallAttempt(task=task, agent=agent, script_version=version, telephony_backend="manual",
-                          call_status="dialled", call_sid=sid)
-    outcomes.record_attempt(task=task, agent=agent, outcome=outcome, number_dialled=number, notes=notes,
-                            answers=answers, script_version=version, attempt=attempt)
+    attempt = CallAttempt(
+        task=task,
+        agent=agent,
+        script_version=version,
+        telephony_backend="manual",
+        call_status="dialled",
+        call_sid=sid,
+    )
+    outcomes.record_attempt(
+        task=task,
+        agent=agent,
+        outcome=outcome,
+        number_dialled=number,
+        notes=notes,
+        answers=answers,
+        script_version=version,
+        attempt=attempt,
+    )
     at = timezone.now() - ago
     CallAttempt.objects.filter(pk=attempt.pk).update(started_at=at - dt.timedelta(minutes=6), ended_at=at)
 
@@ -89,17 +123,40 @@ def seed(users) -> None:
     plans = [
         # (agent, outcome, overrides, notes)
         (agent, Outcome.VERIFIED, {}, "客户确认本人投保，已了解犹豫期权利。"),
-        (agent2, Outcome.VERIFIED_WITH_ISSUES, {"premium_understood": "no", "premium_understood_explained": "no"},
-         "客户对交费年期不清楚，解释后仍有疑问，请主管复核。"),
+        (
+            agent2,
+            Outcome.VERIFIED_WITH_ISSUES,
+            {"premium_understood": "no", "premium_understood_explained": "no"},
+            "客户对交费年期不清楚，解释后仍有疑问，请主管复核。",
+        ),
         (agent, Outcome.NO_ANSWER, None, "响铃无人接听。"),
     ]
     for (task, version), (who, outcome, overrides, notes) in zip(worked, plans, strict=False):
         policy_no = task.policy.policy_no
         if outcome == Outcome.VERIFIED:
-            _record(task=task, agent=who, outcome=Outcome.NO_ANSWER, answers=[], version=version,
-                    notes="无人接听，稍后再拨。", sid=f"demo-{policy_no}-1", ago=dt.timedelta(days=1, hours=2))
+            _record(
+                task=task,
+                agent=who,
+                outcome=Outcome.NO_ANSWER,
+                answers=[],
+                version=version,
+                notes="无人接听，稍后再拨。",
+                sid=f"demo-{policy_no}-1",
+                ago=dt.timedelta(days=1, hours=2),
+            )
             task.refresh_from_db()
-        answers = [] if overrides is None else scripted_answers(task=task, agent=who, version=version,
-                                                                 overrides=overrides)
-        _record(task=task, agent=who, outcome=outcome, answers=answers, version=version, notes=notes,
-                sid=f"demo-{policy_no}-2", ago=dt.timedelta(hours=3))
+        answers = (
+            []
+            if overrides is None
+            else scripted_answers(task=task, agent=who, version=version, overrides=overrides)
+        )
+        _record(
+            task=task,
+            agent=who,
+            outcome=outcome,
+            answers=answers,
+            version=version,
+            notes=notes,
+            sid=f"demo-{policy_no}-2",
+            ago=dt.timedelta(hours=3),
+        )

@@ -33,7 +33,9 @@ def applicant_age(policy: Policy, *, today: dt.date | None = None) -> int | None
     return scripts.age_on(applicant.birth_date if applicant else None, today or timezone.localdate())
 
 
-def version_for_policy(policy: Policy, *, versions: list[ScriptVersion] | None = None) -> ScriptVersion | None:
+def version_for_policy(
+    policy: Policy, *, versions: list[ScriptVersion] | None = None
+) -> ScriptVersion | None:
     """The published version of the most specific script that applies to `policy`, or None."""
     return scripts.select_script(
         published_versions() if versions is None else versions,
@@ -136,4 +138,7 @@ def script_context(*, policy: Policy, task: CallbackTask | None = None, caller=N
 def identity_reference(policy: Policy) -> dict:
     """What an identity answer is compared with. Never sent to the agent's browser."""
     applicant = policy.applicant
-    return {"birth_date": applicant.birth_date if applicant else None, "id_no": applicant.id_no if applicant else ""}
+    return {
+        "birth_date": applicant.birth_date if applicant else None,
+        "id_no": applicant.id_no if applicant else "",
+    }

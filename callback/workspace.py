@@ -41,7 +41,9 @@ def held_tasks(agent):
     return (
         CallbackTask.objects.filter(holder=agent, lease_expires_at__gt=timezone.now())
         .select_related("policy")
-        .prefetch_related(Prefetch("policy__parties", queryset=Party.objects.filter(role=PartyRole.APPLICANT)))
+        .prefetch_related(
+            Prefetch("policy__parties", queryset=Party.objects.filter(role=PartyRole.APPLICANT))
+        )
     )
 
 
@@ -76,10 +78,15 @@ def _lock_held(*, task_id: int, agent) -> CallbackTask:
 
 
 def _attempt(task: CallbackTask, agent) -> CallAttempt:
-    attempt = CallAttempt.objects.select_for_update().filter(
-        task=task, agent=agent, outcome="", ended_at__isnull=True).first()
+    attempt = (
+        CallAttempt.objects.select_for_update()
+        .filter(task=task, agent=agent, outcome="", ended_at__isnull=True)
+        .first()
+    )
     if attempt is None:  # e.g. the task was claimed before the workspace existed
-        attempt = CallAttempt.objects.create(task=task, agent=agent, script_version=version_for_policy(task.policy))
+        attempt = CallAttempt.objects.create(
+            task=task, agent=agent, script_version=version_for_policy(task.policy)
+        )
     if attempt.script_version_id is None:
         raise CallError(_("No published script covers this policy."))
     return attempt
@@ -102,9 +109,20 @@ def save_answer(*, task_id: int, agent, key: str, answer) -> CallAttempt:
     except scripts.ScriptError as exc:
         raise CallError(exc.messages) from exc
     text = scripts.render(question.text_zh, script_context(policy=task.policy, task=task, caller=agent))
-    entry = {"key": key, "text": text, "answer": result.value, "passed": result.passed, "reason": result.reason,
-             "at": timezone.now().isoformat(timespec="seconds")}
-    order = {q: i for i, q in enumerate(attempt.script_version.questions.order_by("order").values_list("key", flat=True))}
+    entry = {
+        "key": key,
+        "text": text,
+        "answer": result.value,
+        "passed": result.passed,
+        "reason": result.reason,
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }
+    order = {
+        q: i
+        for i, q in enumerate(
+            attempt.script_version.questions.order_by("order").values_list("key", flat=True)
+        )
+    }
     answers = [a for a in attempt.answers if a.get("key") != key] + [entry]
     attempt.answers = sorted(answers, key=lambda a: order.get(a.get("key"), 999))
     attempt.save(update_fields=["answers"])
@@ -137,13 +155,19 @@ def _raise_flags(*, task: CallbackTask, agent, state: scripts.ScriptState) -> li
     """The contact flags the script's failing answers call for; an existing live flag is kept."""
     raised = []
     for question, entry in state.flags:
-        lookup = {"policy": task.policy, "party": PartyRole.APPLICANT, "field": question.flag_field or "phone",
-                  "code": question.fail_flag}
+        lookup = {
+            "policy": task.policy,
+            "party": PartyRole.APPLICANT,
+            "field": question.flag_field or "phone",
+            "code": question.fail_flag,
+        }
         if ContactFlag.objects.filter(**lookup, status__in=ACTIVE_FLAG_STATUSES).exists():
             continue
         detail = _("Callback on %(date)s: “%(text)s” → %(answer)s") % {
-            "date": timezone.localdate().isoformat(), "text": entry.get("text", "")[:200],
-            "answer": entry.get("answer")}
+            "date": timezone.localdate().isoformat(),
+            "text": entry.get("text", "")[:200],
+            "answer": entry.get("answer"),
+        }
         try:
             with transaction.atomic():
                 raised.append(ContactFlag.objects.create(**lookup, detail=detail[:300], raised_by=agent))
@@ -153,8 +177,9 @@ def _raise_flags(*, task: CallbackTask, agent, state: scripts.ScriptState) -> li
 
 
 @transaction.atomic
-def close_call(*, task_id: int, agent, outcome: str, notes: str = "",
-               appointment_at: dt.datetime | None = None) -> CallAttempt:
+def close_call(
+    *, task_id: int, agent, outcome: str, notes: str = "", appointment_at: dt.datetime | None = None
+) -> CallAttempt:
     """Close the open attempt with `outcome`; the answers given must allow it."""
     if outcome not in Outcome.values:
         raise CallError(_("Choose an outcome."))
@@ -170,15 +195,23 @@ def close_call(*, task_id: int, agent, outcome: str, notes: str = "",
     state = scripts.walk(questions_of(attempt.script_version), attempt.answers)
     if not state.allows(outcome):
         if state.ended_with:
-            raise CallError(_("The answer to “%(key)s” ended the script: the call cannot be closed as verified.")
-                            % {"key": state.ended_by})
+            raise CallError(
+                _("The answer to “%(key)s” ended the script: the call cannot be closed as verified.")
+                % {"key": state.ended_by}
+            )
         if not state.complete:
             raise CallError(_("Answer every question of the script before closing as verified."))
         raise CallError(_("Some answers failed: close as “verified with issues” so a supervisor reviews it."))
     _raise_flags(task=task, agent=agent, state=state)
     return outcomes.record_attempt(
-        task=task, agent=agent, outcome=outcome, number_dialled=attempt.number_dialled, notes=notes or attempt.notes,
-        appointment_at=appointment_at, answers=attempt.answers, script_version=attempt.script_version,
+        task=task,
+        agent=agent,
+        outcome=outcome,
+        number_dialled=attempt.number_dialled,
+        notes=notes or attempt.notes,
+        appointment_at=appointment_at,
+        answers=attempt.answers,
+        script_version=attempt.script_version,
         attempt=attempt,
     )
 
@@ -234,43 +267,74 @@ class CallPage:
         return Outcome(self.state.ended_with).label if self.state.ended_with in Outcome.values else ""
 
 
-def script_lines(*, questions: list[Question], answers: list[dict], context: dict) -> tuple[list, scripts.ScriptState]:
+def script_lines(
+    *, questions: list[Question], answers: list[dict], context: dict
+) -> tuple[list, scripts.ScriptState]:
     """The script as read so far (answered + current question), then the main questions still ahead."""
     state = scripts.walk(questions, answers)
     on_path = {step.question.key for step in state.steps}
     lines = []
     for step in state.steps:
         entry = step.answer or {}
-        lines.append(ScriptLine(
-            question=step.question, text=entry.get("text") or scripts.render(step.question.text_zh, context),
-            text_en=scripts.render(step.question.text_en, context),
-            state="answered" if step.answer is not None else "current", answer=entry.get("answer"),
-            passed=step.passed, reason=entry.get("reason", ""),
-            choices=list(enumerate(step.question.choices or [], start=1)),
-        ))
+        lines.append(
+            ScriptLine(
+                question=step.question,
+                text=entry.get("text") or scripts.render(step.question.text_zh, context),
+                text_en=scripts.render(step.question.text_en, context),
+                state="answered" if step.answer is not None else "current",
+                answer=entry.get("answer"),
+                passed=step.passed,
+                reason=entry.get("reason", ""),
+                choices=list(enumerate(step.question.choices or [], start=1)),
+            )
+        )
     if not state.ended_with:
         for question in questions:
             if question.key not in on_path and not question.is_follow_up:
-                lines.append(ScriptLine(question=question, text=scripts.render(question.text_zh, context),
-                                        text_en=scripts.render(question.text_en, context), state="later"))
+                lines.append(
+                    ScriptLine(
+                        question=question,
+                        text=scripts.render(question.text_zh, context),
+                        text_en=scripts.render(question.text_en, context),
+                        state="later",
+                    )
+                )
     return lines, state
 
 
 def call_page(*, task: CallbackTask, agent) -> CallPage:
     """Everything the workspace shows for the agent's current callback, in a handful of queries."""
-    attempts = list(task.call_attempts.select_related("agent", "script_version__script").order_by("-started_at"))
-    attempt = next((a for a in attempts if a.agent_id == agent.pk and not a.outcome and a.ended_at is None), None)
+    attempts = list(
+        task.call_attempts.select_related("agent", "script_version__script").order_by("-started_at")
+    )
+    attempt = next(
+        (a for a in attempts if a.agent_id == agent.pk and not a.outcome and a.ended_at is None), None
+    )
     version = attempt.script_version if attempt else version_for_policy(task.policy)
     questions = questions_of(version)
     context = script_context(policy=task.policy, task=task, caller=agent)
-    lines, state = script_lines(questions=questions, answers=attempt.answers if attempt else [], context=context)
+    lines, state = script_lines(
+        questions=questions, answers=attempt.answers if attempt else [], context=context
+    )
     earlier = [a for a in attempts if a is not attempt and (a.outcome or a.ended_at)]
     applicant = task.policy.applicant
     # Until click-to-call (telephony issue) the agent dials by hand, so the numbers are shown here.
-    numbers = [(which, getattr(applicant, which)) for which in ("mobile", "phone") if applicant and getattr(applicant, which)]
+    numbers = [
+        (which, getattr(applicant, which))
+        for which in ("mobile", "phone")
+        if applicant and getattr(applicant, which)
+    ]
     days_left = (task.window_end - timezone.localdate()).days if task.window_end else None
-    return CallPage(task=task, attempt=attempt, version=version, lines=lines, state=state, earlier=earlier,
-                    days_left=days_left, numbers=numbers)
+    return CallPage(
+        task=task,
+        attempt=attempt,
+        version=version,
+        lines=lines,
+        state=state,
+        earlier=earlier,
+        days_left=days_left,
+        numbers=numbers,
+    )
 
 
 def masked_summary(policy) -> list[tuple[str, str]]:
@@ -280,11 +344,22 @@ def masked_summary(policy) -> list[tuple[str, str]]:
     rows = [
         (_("Product"), f"{policy.product_name}（{policy.get_product_type_display()}）"),
         (_("Channel"), policy.get_channel_display()),
-        (_("Premium"), _("CNY %(premium)s, %(frequency)s, %(years)s years") % {
-            "premium": f"{policy.premium:,.2f}" if policy.premium is not None else "—",
-            "frequency": policy.get_payment_frequency_display(), "years": policy.payment_years or "—"}),
-        (_("Term"), _("whole life") if policy.whole_life else _("%(years)s years") % {
-            "years": f"{policy.term_years.normalize():f}" if policy.term_years is not None else "—"}),
+        (
+            _("Premium"),
+            _("CNY %(premium)s, %(frequency)s, %(years)s years")
+            % {
+                "premium": f"{policy.premium:,.2f}" if policy.premium is not None else "—",
+                "frequency": policy.get_payment_frequency_display(),
+                "years": policy.payment_years or "—",
+            },
+        ),
+        (
+            _("Term"),
+            _("whole life")
+            if policy.whole_life
+            else _("%(years)s years")
+            % {"years": f"{policy.term_years.normalize():f}" if policy.term_years is not None else "—"},
+        ),
         (_("Salesperson"), f"{policy.agent_name} {policy.agent_code}".strip()),
         (_("Branch"), policy.branch_name),
         (_("Receipt signed"), policy.receipt_date.isoformat() if policy.receipt_date else "—"),
@@ -292,9 +367,15 @@ def masked_summary(policy) -> list[tuple[str, str]]:
     if applicant:
         age = scripts.age_on(applicant.birth_date, timezone.localdate())
         rows += [
-            (_("Applicant"), f"{applicant.name} {applicant.get_gender_display()}"
-             + (" " + _("%(age)s years old") % {"age": age} if age is not None else "")),
-            (_("Id"), _("%(type)s (hidden: the customer states it)") % {"type": applicant.get_id_type_display()}),
+            (
+                _("Applicant"),
+                f"{applicant.name} {applicant.get_gender_display()}"
+                + (" " + _("%(age)s years old") % {"age": age} if age is not None else ""),
+            ),
+            (
+                _("Id"),
+                _("%(type)s (hidden: the customer states it)") % {"type": applicant.get_id_type_display()},
+            ),
             (_("Mobile"), mask_phone(applicant.mobile) or "—"),
         ]
         if applicant.phone:

@@ -4,8 +4,12 @@ import datetime as dt
 
 from . import factories
 
-ALL_DAY = {"weekday_start": dt.time(0, 0), "weekday_end": dt.time(23, 59, 59),
-           "weekend_start": dt.time(0, 0), "weekend_end": dt.time(23, 59, 59)}
+ALL_DAY = {
+    "weekday_start": dt.time(0, 0),
+    "weekday_end": dt.time(23, 59, 59),
+    "weekend_start": dt.time(0, 0),
+    "weekend_end": dt.time(23, 59, 59),
+}
 
 
 def serving_queue(agent, *, code: str = "all-day"):

@@ -23,8 +23,10 @@ SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="Debian's Chromium is missing at /usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason="Debian's Chromium is missing at /usr/bin/chromium (apt-get install chromium)",
+    ),
 ]
 
 
@@ -65,7 +67,9 @@ def answer_current(page) -> None:
         page.press("#current-question input[name=answer]", "Enter")
     page.wait_for_function(
         "key => { const q = document.getElementById('current-question');"
-        " return (q ? q.dataset.key : '') !== key; }", arg=key)
+        " return (q ? q.dataset.key : '') !== key; }",
+        arg=key,
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,8 +81,9 @@ def test_an_agents_day(live_server, allow_orm_beside_playwright):
     UserFactory(username="zhang_wei", first_name="张伟", role=SUPERVISOR)
     queue = serving_queue(agent)
     first = due_task(queue, policy_no="PD2026000001")
-    second = due_task(queue, policy_no="PD2026000002", applicant={"name": "王芳", "gender": "F",
-                                                                  "mobile": "13912345678"})
+    second = due_task(
+        queue, policy_no="PD2026000002", applicant={"name": "王芳", "gender": "F", "mobile": "13912345678"}
+    )
     first.deadline = timezone.now() + dt.timedelta(days=3)
     second.deadline = timezone.now() + dt.timedelta(days=5)
     first.save()
@@ -125,7 +130,9 @@ def test_an_agents_day(live_server, allow_orm_beside_playwright):
             page.click("text=13912345678 >> xpath=.. >> button")
         page.select_option("#outcome", "no_answer")
         page.fill("#notes", "响铃无人接听")
-        page.wait_for_function("document.getElementById('notes-status').textContent.trim() !== ''")  # autosaved
+        page.wait_for_function(
+            "document.getElementById('notes-status').textContent.trim() !== ''"
+        )  # autosaved
         page.screenshot(path=SHOTS / "workspace_5_no_answer.png")
         with page.expect_navigation():
             page.click("#close-button")

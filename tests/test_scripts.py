@@ -20,7 +20,10 @@ CONTEXT = {"applicant_name": "陈磊", "product_name": "国寿福终身寿险", 
 class TestPlaceholders:
     def test_known_placeholders_are_filled_from_the_policy(self):
         text = "您好，请问是{applicant_name}吗？您投保的{product_name}每期保费{premium}元，保险期间{term}。"
-        assert scripts.render(text, CONTEXT) == "您好，请问是陈磊吗？您投保的国寿福终身寿险每期保费5,000.00元，保险期间终身。"
+        assert (
+            scripts.render(text, CONTEXT)
+            == "您好，请问是陈磊吗？您投保的国寿福终身寿险每期保费5,000.00元，保险期间终身。"
+        )
 
     def test_a_value_the_policy_lacks_shows_as_a_dash_not_an_error(self):
         assert scripts.render("销售人员{agent_name}", {"agent_name": ""}) == "销售人员——"
@@ -38,8 +41,18 @@ class TestPlaceholders:
             scripts.check_placeholders(text)
 
     def test_every_placeholder_has_a_value_in_the_documented_list(self):
-        for name in ("applicant_name", "product_name", "product_type", "premium", "payment_frequency",
-                     "payment_years", "term", "agent_name", "free_look_end", "insurer_hotline"):
+        for name in (
+            "applicant_name",
+            "product_name",
+            "product_type",
+            "premium",
+            "payment_frequency",
+            "payment_years",
+            "term",
+            "agent_name",
+            "free_look_end",
+            "insurer_hotline",
+        ):
             assert name in scripts.PLACEHOLDERS
 
 
@@ -58,7 +71,13 @@ class TestQuestionKinds:
         assert scripts.evaluate(q, "no").passed and not scripts.evaluate(q, "yes").passed
 
     def test_single_choice_by_label_or_by_number_key(self):
-        q = Q("received", "choice", "是否收到保单？", choices=["纸质", "电子", "未收到"], passing_answers=["纸质", "电子"])
+        q = Q(
+            "received",
+            "choice",
+            "是否收到保单？",
+            choices=["纸质", "电子", "未收到"],
+            passing_answers=["纸质", "电子"],
+        )
         assert scripts.evaluate(q, "电子").passed
         assert scripts.evaluate(q, "3").value == "未收到" and not scripts.evaluate(q, "3").passed
         with pytest.raises(ScriptError):
@@ -83,27 +102,34 @@ class TestIdentityCheck:
     QUESTION = Q("identity", "identity", "请说出生日期和身份证后六位。", choices=["birth_date", "id_last6"])
 
     def test_match_when_what_the_customer_stated_agrees_with_the_policy(self):
-        result = scripts.evaluate(self.QUESTION, {"birth_date": "1960年9月8日", "id_last6": "08143X"},
-                                  identity=self.REFERENCE)
+        result = scripts.evaluate(
+            self.QUESTION, {"birth_date": "1960年9月8日", "id_last6": "08143X"}, identity=self.REFERENCE
+        )
         assert result.passed
         assert result.value == {"result": "match", "parts": {"birth_date": True, "id_last6": True}}
 
     def test_mismatch_says_which_part_without_revealing_the_id_number(self):
-        result = scripts.evaluate(self.QUESTION, {"birth_date": "1960-09-08", "id_last6": "081430"},
-                                  identity=self.REFERENCE)
+        result = scripts.evaluate(
+            self.QUESTION, {"birth_date": "1960-09-08", "id_last6": "081430"}, identity=self.REFERENCE
+        )
         assert not result.passed
         assert result.value == {"result": "mismatch", "parts": {"birth_date": True, "id_last6": False}}
         assert "143X" not in str(result) and "143x" not in str(result)
 
     def test_every_part_must_be_stated(self):
         with pytest.raises(ScriptError):
-            scripts.evaluate(self.QUESTION, {"birth_date": "1960-09-08", "id_last6": ""}, identity=self.REFERENCE)
+            scripts.evaluate(
+                self.QUESTION, {"birth_date": "1960-09-08", "id_last6": ""}, identity=self.REFERENCE
+            )
         with pytest.raises(ScriptError):
             scripts.evaluate(self.QUESTION, "19600908", identity=self.REFERENCE)
 
     def test_a_policy_without_an_id_number_never_matches(self):
-        result = scripts.evaluate(self.QUESTION, {"birth_date": "1960-09-08", "id_last6": "000000"},
-                                  identity={"birth_date": dt.date(1960, 9, 8), "id_no": ""})
+        result = scripts.evaluate(
+            self.QUESTION,
+            {"birth_date": "1960-09-08", "id_last6": "000000"},
+            identity={"birth_date": dt.date(1960, 9, 8), "id_no": ""},
+        )
         assert not result.passed
 
 
@@ -113,7 +139,14 @@ def answer(key, passed, value=None):
 
 BRANCHING = [
     Q("identity", "identity", "身份", on_fail="end", fail_outcome="failed_identity"),
-    Q("phone_own", "yes_no", "号码是本人的吗？", on_fail="flag", fail_flag="callback_wrong_number", flag_field="mobile"),
+    Q(
+        "phone_own",
+        "yes_no",
+        "号码是本人的吗？",
+        on_fail="flag",
+        fail_flag="callback_wrong_number",
+        flag_field="mobile",
+    ),
     Q("understood", "yes_no", "是否了解？", on_fail="follow_up", follow_up_key="understood_explained"),
     Q("understood_explained", "yes_no", "说明后清楚了吗？", is_follow_up=True),
     Q("signed", "yes_no", "是否本人签名？"),
@@ -125,10 +158,17 @@ class TestBranching:
     def test_questions_are_read_in_order_and_follow_ups_skipped_when_answers_pass(self):
         state = scripts.walk(BRANCHING, [answer("identity", True), answer("phone_own", True)])
         assert state.current_key == "understood"
-        done = scripts.walk(BRANCHING, [answer(k, True) for k in ("identity", "phone_own", "understood", "signed",
-                                                                  "remarks")])
+        done = scripts.walk(
+            BRANCHING, [answer(k, True) for k in ("identity", "phone_own", "understood", "signed", "remarks")]
+        )
         assert done.complete and done.all_passed and done.suggested_outcome == "verified"
-        assert [s.question.key for s in done.steps] == ["identity", "phone_own", "understood", "signed", "remarks"]
+        assert [s.question.key for s in done.steps] == [
+            "identity",
+            "phone_own",
+            "understood",
+            "signed",
+            "remarks",
+        ]
 
     def test_failing_answer_that_ends_the_call_names_the_outcome(self):
         state = scripts.walk(BRANCHING, [answer("identity", False), answer("phone_own", True)])
@@ -145,11 +185,15 @@ class TestBranching:
     def test_failing_answer_goes_to_its_follow_up_which_then_decides(self):
         given = [answer("identity", True), answer("phone_own", True), answer("understood", False)]
         assert scripts.walk(BRANCHING, given).current_key == "understood_explained"
-        cleared = scripts.walk(BRANCHING, given + [answer("understood_explained", True), answer("signed", True),
-                                                   answer("remarks", True)])
+        cleared = scripts.walk(
+            BRANCHING,
+            given + [answer("understood_explained", True), answer("signed", True), answer("remarks", True)],
+        )
         assert cleared.all_passed
-        still = scripts.walk(BRANCHING, given + [answer("understood_explained", False), answer("signed", True),
-                                                 answer("remarks", True)])
+        still = scripts.walk(
+            BRANCHING,
+            given + [answer("understood_explained", False), answer("signed", True), answer("remarks", True)],
+        )
         assert still.complete and not still.all_passed and still.issues == ["understood_explained"]
         assert still.allows("verified_with_issues") and not still.allows("verified")
 
@@ -166,41 +210,57 @@ class TestBranching:
 class TestPublishing:
     def test_default_scripts_are_publishable(self):
         for spec in default_scripts():
-            assert scripts.publish_errors(spec["questions"], outcomes=Outcome.values, flags=FlagCode.values) == []
+            assert (
+                scripts.publish_errors(spec["questions"], outcomes=Outcome.values, flags=FlagCode.values)
+                == []
+            )
 
     def test_no_identity_check_unknown_placeholder_and_branch_to_nowhere_are_named(self):
-        errors = scripts.publish_errors([
-            Q("greeting", "yes_no", "请问是{applicant_nmae}吗？"),
-            Q("understood", "yes_no", "了解吗？", on_fail="follow_up", follow_up_key="explain_again"),
-        ])
+        errors = scripts.publish_errors(
+            [
+                Q("greeting", "yes_no", "请问是{applicant_nmae}吗？"),
+                Q("understood", "yes_no", "了解吗？", on_fail="follow_up", follow_up_key="explain_again"),
+            ]
+        )
         text = "\n".join(errors)
         assert "identity check" in text
         assert "{applicant_nmae}" in text
         assert "explain_again" in text
 
     def test_incomplete_rules_are_refused(self):
-        errors = scripts.publish_errors([
-            Q("identity", "identity", "身份"),
-            Q("ends", "yes_no", "？", on_fail="end"),
-            Q("flags", "yes_no", "？", on_fail="flag"),
-            Q("pick", "choice", "？", choices=["甲"], passing_answers=["乙"]),
-            Q("orphan", "yes_no", "？", is_follow_up=True),
-        ], outcomes=Outcome.values, flags=FlagCode.values)
+        errors = scripts.publish_errors(
+            [
+                Q("identity", "identity", "身份"),
+                Q("ends", "yes_no", "？", on_fail="end"),
+                Q("flags", "yes_no", "？", on_fail="flag"),
+                Q("pick", "choice", "？", choices=["甲"], passing_answers=["乙"]),
+                Q("orphan", "yes_no", "？", is_follow_up=True),
+            ],
+            outcomes=Outcome.values,
+            flags=FlagCode.values,
+        )
         assert len(errors) == 5
 
     def test_a_loop_of_follow_ups_is_refused(self):
-        errors = scripts.publish_errors([
-            Q("identity", "identity", "身份"),
-            Q("a", "yes_no", "？", on_fail="follow_up", follow_up_key="b"),
-            Q("b", "yes_no", "？", on_fail="follow_up", follow_up_key="c", is_follow_up=True),
-            Q("c", "yes_no", "？", on_fail="follow_up", follow_up_key="b", is_follow_up=True),
-        ])
+        errors = scripts.publish_errors(
+            [
+                Q("identity", "identity", "身份"),
+                Q("a", "yes_no", "？", on_fail="follow_up", follow_up_key="b"),
+                Q("b", "yes_no", "？", on_fail="follow_up", follow_up_key="c", is_follow_up=True),
+                Q("c", "yes_no", "？", on_fail="follow_up", follow_up_key="b", is_follow_up=True),
+            ]
+        )
         assert any("loop" in e for e in errors)
 
 
 def rule(code, product_types=(), channels=(), min_age=None, max_age=None):
-    return SimpleNamespace(code=code, product_types=list(product_types), channels=list(channels),
-                           min_age=min_age, max_age=max_age)
+    return SimpleNamespace(
+        code=code,
+        product_types=list(product_types),
+        channels=list(channels),
+        min_age=min_age,
+        max_age=max_age,
+    )
 
 
 class TestSelection:
@@ -212,15 +272,18 @@ class TestSelection:
         rule("banca-senior", channels=["bancassurance"], min_age=60),
     ]
 
-    @pytest.mark.parametrize("product_type,channel,age,expected", [
-        ("traditional", "agency", 40, "general"),
-        ("traditional", "bancassurance", 40, "banca"),
-        ("universal", "agency", 40, "not-guaranteed"),
-        ("traditional", "agency", 60, "senior"),
-        ("traditional", "agency", 59, "general"),
-        ("traditional", "bancassurance", 72, "banca-senior"),
-        ("traditional", "agency", None, "general"),
-    ])
+    @pytest.mark.parametrize(
+        "product_type,channel,age,expected",
+        [
+            ("traditional", "agency", 40, "general"),
+            ("traditional", "bancassurance", 40, "banca"),
+            ("universal", "agency", 40, "not-guaranteed"),
+            ("traditional", "agency", 60, "senior"),
+            ("traditional", "agency", 59, "general"),
+            ("traditional", "bancassurance", 72, "banca-senior"),
+            ("traditional", "agency", None, "general"),
+        ],
+    )
     def test_most_specific_applicable_script_wins(self, product_type, channel, age, expected):
         chosen = scripts.select_script(self.SCRIPTS, product_type=product_type, channel=channel, age=age)
         assert chosen.code == expected
@@ -230,15 +293,31 @@ class TestSelection:
         assert scripts.select_script(only_banca, product_type="health", channel="agency", age=30) is None
 
     def test_default_scripts_cover_every_combination_of_extras(self):
-        defaults = [SimpleNamespace(**{k: v for k, v in s.items() if k != "questions"}, max_age=None)
-                    for s in default_scripts()]
+        defaults = [
+            SimpleNamespace(**{k: v for k, v in s.items() if k != "questions"}, max_age=None)
+            for s in default_scripts()
+        ]
         by_code = {s["code"]: s for s in default_scripts()}
-        chosen = scripts.select_script(defaults, product_type="participating", channel="bancassurance", age=66)
+        chosen = scripts.select_script(
+            defaults, product_type="participating", channel="bancassurance", age=66
+        )
         keys = [q.key for q in by_code[chosen.code]["questions"]]
-        for needed in ("identity", "phone_own", "address_own", "signed_personally", "risk_statement_copied",
-                       "policy_received", "terms_read", "product_understood", "premium_understood",
-                       "not_a_deposit", "returns_not_guaranteed", "free_look_known", "senior_understood",
-                       "family_present"):
+        for needed in (
+            "identity",
+            "phone_own",
+            "address_own",
+            "signed_personally",
+            "risk_statement_copied",
+            "policy_received",
+            "terms_read",
+            "product_understood",
+            "premium_understood",
+            "not_a_deposit",
+            "returns_not_guaranteed",
+            "free_look_known",
+            "senior_understood",
+            "family_present",
+        ):
             assert needed in keys
         plain = scripts.select_script(defaults, product_type="health", channel="agency", age=35)
         assert plain.code == "free-look"
@@ -254,15 +333,25 @@ class TestImmutability:
     def make_draft(self):
         script = Script.objects.create(code="test", name="测试话术")
         version = ScriptVersion.objects.create(script=script, number=1)
-        Question.objects.create(version=version, order=10, key="identity", kind="identity", text_zh="请说出生日期。",
-                                on_fail="end", fail_outcome="failed_identity")
-        Question.objects.create(version=version, order=20, key="premium", kind="yes_no",
-                                text_zh="每期保费{premium}元，清楚吗？")
+        Question.objects.create(
+            version=version,
+            order=10,
+            key="identity",
+            kind="identity",
+            text_zh="请说出生日期。",
+            on_fail="end",
+            fail_outcome="failed_identity",
+        )
+        Question.objects.create(
+            version=version, order=20, key="premium", kind="yes_no", text_zh="每期保费{premium}元，清楚吗？"
+        )
         return version
 
     def test_unknown_placeholder_is_refused_when_the_admin_saves(self):
         version = self.make_draft()
-        question = Question(version=version, order=30, key="bad", kind="yes_no", text_zh="请问是{applicant}吗？")
+        question = Question(
+            version=version, order=30, key="bad", kind="yes_no", text_zh="请问是{applicant}吗？"
+        )
         with pytest.raises(ValidationError) as exc:
             question.full_clean()
         assert "{applicant}" in str(exc.value)
@@ -297,8 +386,15 @@ class TestImmutability:
     def test_unpublishable_draft_stays_a_draft_with_clear_errors(self):
         script = Script.objects.create(code="no-identity", name="缺少身份核验")
         version = ScriptVersion.objects.create(script=script, number=1)
-        Question.objects.create(version=version, order=10, key="q", kind="yes_no", text_zh="？",
-                                on_fail="follow_up", follow_up_key="nowhere")
+        Question.objects.create(
+            version=version,
+            order=10,
+            key="q",
+            kind="yes_no",
+            text_zh="？",
+            on_fail="follow_up",
+            follow_up_key="nowhere",
+        )
         with pytest.raises(ValidationError) as exc:
             version.publish()
         assert "identity" in str(exc.value) and "nowhere" in str(exc.value)

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from callback.models import CallAttempt, CallbackTask, ContactFlag, TaskStatus
 from callback import workspace
+from callback.models import CallAttempt, CallbackTask, ContactFlag, TaskStatus
 from callback.workspace import questions_of
 from verification import scripts
 from verification.models import ScriptVersion
@@ -56,10 +56,17 @@ def answer_script(client, task, overrides=None, stop_at=None):
         if state.complete or state.ended_with or state.current_key == stop_at:
             return state
         question = next(q for q in attempt.script_version.questions.all() if q.key == state.current_key)
-        default = {"yes_no": {"answer": "yes"}, "choice": {"answer": "1"}, "text": {"answer": "无"},
-                   "date": {"answer": "2026-11-20"}, "identity": GOOD_IDENTITY}[question.kind]
+        default = {
+            "yes_no": {"answer": "yes"},
+            "choice": {"answer": "1"},
+            "text": {"answer": "无"},
+            "date": {"answer": "2026-11-20"},
+            "identity": GOOD_IDENTITY,
+        }[question.kind]
         data = overrides.get(question.key, default)
-        value = {k: v for k, v in data.items() if k != "kind"} if question.kind == "identity" else data["answer"]
+        value = (
+            {k: v for k, v in data.items() if k != "kind"} if question.kind == "identity" else data["answer"]
+        )
         workspace.save_answer(task_id=task.pk, agent=attempt.agent, key=question.key, answer=value)
     raise AssertionError("the script never ended")
 
@@ -88,8 +95,9 @@ class TestTakingACallback:
         response = agent_client.post(reverse("workspace_next"), follow=True)
         assert "No callback is due" in response.content.decode()
 
-    def test_policy_without_a_script_is_put_back_and_reported_to_admins(self, agent_client, task, client,
-                                                                         admin_user):
+    def test_policy_without_a_script_is_put_back_and_reported_to_admins(
+        self, agent_client, task, client, admin_user
+    ):
         ScriptVersion.objects.filter(script__code="free-look-senior").update(status="retired")
         ScriptVersion.objects.filter(script__code="free-look").update(status="retired")
         response = agent_client.post(reverse("workspace_next"), follow=True)
@@ -109,7 +117,10 @@ class TestAnswers:
         attempt = open_attempt(task)
         assert [a["key"] for a in attempt.answers] == ["is_applicant", "identity"]
         assert attempt.answers[0]["text"].startswith("您好，我是保险公司客服中心的回访专员测试")
-        assert attempt.answers[1]["answer"] == {"result": "match", "parts": {"birth_date": True, "id_last6": True}}
+        assert attempt.answers[1]["answer"] == {
+            "result": "match",
+            "parts": {"birth_date": True, "id_last6": True},
+        }
         assert "081436" not in str(attempt.answers)
         page = agent_client.get(reverse("workspace")).content.decode()
         assert "Identity matches the policy" in page
@@ -118,7 +129,9 @@ class TestAnswers:
     def test_identity_mismatch_ends_the_script_and_refuses_verified(self, agent_client, task):
         take(agent_client)
         answer(agent_client, task, "is_applicant")
-        response = answer(agent_client, task, "identity", kind="identity", birth_date="1961-09-08", id_last6="081436")
+        response = answer(
+            agent_client, task, "identity", kind="identity", birth_date="1961-09-08", id_last6="081436"
+        )
         assert "Identity does not match the policy" in response.content.decode()
         response = close(agent_client, task, "verified", notes="")
         assert response.status_code == 302
@@ -137,7 +150,11 @@ class TestAnswers:
         assert (attempt.notes, attempt.number_dialled) == ("客户在开会", "13800138000")
         close(agent_client, task, "no_answer")
         attempt.refresh_from_db()
-        assert (attempt.outcome, attempt.number_dialled, attempt.notes) == ("no_answer", "13800138000", "客户在开会")
+        assert (attempt.outcome, attempt.number_dialled, attempt.notes) == (
+            "no_answer",
+            "13800138000",
+            "客户在开会",
+        )
 
 
 class TestClosing:
@@ -148,7 +165,12 @@ class TestClosing:
         close(agent_client, task, "verified")
         task.refresh_from_db()
         attempt = CallAttempt.objects.get(task=task)
-        assert (task.status, task.outcome, task.attempts, task.holder) == (TaskStatus.COMPLETED, "verified", 1, None)
+        assert (task.status, task.outcome, task.attempts, task.holder) == (
+            TaskStatus.COMPLETED,
+            "verified",
+            1,
+            None,
+        )
         assert attempt.script_version.script.code == "free-look-senior"
         assert all(a["text"] and "{" not in a["text"] for a in attempt.answers)
         assert "家人" in attempt.answers[-2]["text"]
@@ -167,7 +189,12 @@ class TestClosing:
         assert CallAttempt.objects.get(task=task).outcome == ""  # refused: an answer failed
         close(agent_client, task, "verified_with_issues", notes="号码是女儿的")
         flag = ContactFlag.objects.get(policy=task.policy)
-        assert (flag.code, flag.field, flag.party, flag.status) == ("callback_wrong_number", "mobile", "applicant", "open")
+        assert (flag.code, flag.field, flag.party, flag.status) == (
+            "callback_wrong_number",
+            "mobile",
+            "applicant",
+            "open",
+        )
         assert "这个号码是您本人在使用吗" in flag.detail
         attempt = CallAttempt.objects.get(task=task)
         assert (attempt.outcome, attempt.notes) == ("verified_with_issues", "号码是女儿的")
@@ -175,7 +202,9 @@ class TestClosing:
         assert task.attempts == 1 and task.holder is None
 
     def test_a_live_flag_is_not_raised_twice(self, agent_client, task):
-        ContactFlag.objects.create(policy=task.policy, party="applicant", field="address", code="address_is_outlet")
+        ContactFlag.objects.create(
+            policy=task.policy, party="applicant", field="address", code="address_is_outlet"
+        )
         take(agent_client)
         answer_script(agent_client, task, overrides={"address_own": {"answer": "no"}})
         close(agent_client, task, "verified_with_issues")
@@ -190,9 +219,13 @@ class TestClosing:
         close(agent_client, task, "verified")
         assert CallAttempt.objects.get(task=task).outcome == "verified"
 
-    @pytest.mark.parametrize("outcome", ["refused", "wrong_number", "agent_answered", "no_answer", "busy",
-                                         "hung_up", "failed_identity"])
-    def test_outcomes_without_a_finished_script_are_recorded_and_free_the_task(self, agent_client, task, outcome):
+    @pytest.mark.parametrize(
+        "outcome",
+        ["refused", "wrong_number", "agent_answered", "no_answer", "busy", "hung_up", "failed_identity"],
+    )
+    def test_outcomes_without_a_finished_script_are_recorded_and_free_the_task(
+        self, agent_client, task, outcome
+    ):
         take(agent_client)
         answer(agent_client, task, "is_applicant")
         close(agent_client, task, outcome, notes="备注")
@@ -212,7 +245,9 @@ class TestClosing:
         past = (timezone.localtime() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
         close(agent_client, task, "callback_requested", appointment_at=past)
         assert CallAttempt.objects.get(task=task).outcome == ""
-        agreed = (timezone.localtime() + dt.timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
+        agreed = (timezone.localtime() + dt.timedelta(days=1)).replace(
+            hour=10, minute=30, second=0, microsecond=0
+        )
         close(agent_client, task, "callback_requested", appointment_at=agreed.strftime("%Y-%m-%dT%H:%M"))
         attempt = CallAttempt.objects.get(task=task)
         assert attempt.outcome == "callback_requested" and attempt.appointment_at == agreed
@@ -228,7 +263,9 @@ class TestClosing:
 
     def test_heartbeat_renews_the_lease(self, agent_client, task):
         take(agent_client)
-        CallbackTask.objects.filter(pk=task.pk).update(lease_expires_at=timezone.now() + dt.timedelta(minutes=1))
+        CallbackTask.objects.filter(pk=task.pk).update(
+            lease_expires_at=timezone.now() + dt.timedelta(minutes=1)
+        )
         response = agent_client.post(reverse("workspace_heartbeat", args=[task.pk]))
         assert "Held by you" in response.content.decode()
         task.refresh_from_db()
@@ -236,8 +273,15 @@ class TestClosing:
 
 
 class TestAccessAndJunk:
-    @pytest.mark.parametrize("name,args", [("workspace", []), ("workspace_next", []),
-                                           ("workspace_close", [1]), ("workspace_answer", [1, "identity"])])
+    @pytest.mark.parametrize(
+        "name,args",
+        [
+            ("workspace", []),
+            ("workspace_next", []),
+            ("workspace_close", [1]),
+            ("workspace_answer", [1, "identity"]),
+        ],
+    )
     def test_only_agents_work_callbacks(self, supervisor_client, name, args):
         method = supervisor_client.get if name == "workspace" else supervisor_client.post
         assert method(reverse(name, args=args)).status_code == 403
@@ -249,21 +293,31 @@ class TestAccessAndJunk:
     def test_scripts_page_is_for_admins(self, agent_client):
         assert agent_client.get(reverse("script_list")).status_code == 403
 
-    @pytest.mark.parametrize("key,data", [
-        ("identity", {"kind": "identity", "birth_date": "yesterday", "id_last6": "<script>"}),
-        ("identity", {"answer": "x" * 5000}),
-        ("is_applicant", {"answer": "perhaps"}),
-        ("no-such-question", {"answer": "yes"}),
-        ("policy_received", {"answer": "99"}),
-    ])
+    @pytest.mark.parametrize(
+        "key,data",
+        [
+            ("identity", {"kind": "identity", "birth_date": "yesterday", "id_last6": "<script>"}),
+            ("identity", {"answer": "x" * 5000}),
+            ("is_applicant", {"answer": "perhaps"}),
+            ("no-such-question", {"answer": "yes"}),
+            ("policy_received", {"answer": "99"}),
+        ],
+    )
     def test_junk_answers_get_a_clear_message(self, agent_client, task, key, data):
         take(agent_client)
         response = agent_client.post(reverse("workspace_answer", args=[task.pk, key]), data, **HX)
         assert response.status_code == 200
         assert 'class="errors"' in response.content.decode()
 
-    @pytest.mark.parametrize("data", [{}, {"outcome": "bogus"}, {"outcome": "callback_requested", "appointment_at": "soon"},
-                                      {"outcome": "callback_requested", "appointment_at": "2026-13-45T99:99"}])
+    @pytest.mark.parametrize(
+        "data",
+        [
+            {},
+            {"outcome": "bogus"},
+            {"outcome": "callback_requested", "appointment_at": "soon"},
+            {"outcome": "callback_requested", "appointment_at": "2026-13-45T99:99"},
+        ],
+    )
     def test_junk_closes_are_refused_without_error_pages(self, agent_client, task, data):
         take(agent_client)
         response = agent_client.post(reverse("workspace_close", args=[task.pk]), data, follow=True)
@@ -273,22 +327,33 @@ class TestAccessAndJunk:
     def test_someone_elses_task_cannot_be_touched(self, agent_client, task, queue):
         other = due_task(queue)
         take(agent_client)
-        for name, data in [("workspace_close", {"outcome": "verified"}), ("workspace_notes", {"notes": "x"}),
-                           ("workspace_dialled", {"which": "mobile"}), ("workspace_release", {})]:
+        for name, data in [
+            ("workspace_close", {"outcome": "verified"}),
+            ("workspace_notes", {"notes": "x"}),
+            ("workspace_dialled", {"which": "mobile"}),
+            ("workspace_release", {}),
+        ]:
             response = agent_client.post(reverse(name, args=[other.pk]), data)
             assert response.status_code in (302, 409)
-        response = agent_client.post(reverse("workspace_answer", args=[other.pk, "is_applicant"]), {"answer": "yes"},
-                                     **HX)
+        response = agent_client.post(
+            reverse("workspace_answer", args=[other.pk, "is_applicant"]), {"answer": "yes"}, **HX
+        )
         assert response.status_code in (200, 409)
         assert not CallAttempt.objects.filter(task=other).exists()
-        response = agent_client.post(reverse("workspace_dialled", args=[task.pk]), {"which": "id_no"}, follow=True)
+        response = agent_client.post(
+            reverse("workspace_dialled", args=[task.pk]), {"which": "id_no"}, follow=True
+        )
         assert response.status_code == 200 and "no such number" in response.content.decode()
 
 
-def test_workspace_page_load_stays_within_15_queries(agent_client, task, agent_user, django_assert_max_num_queries):
+def test_workspace_page_load_stays_within_15_queries(
+    agent_client, task, agent_user, django_assert_max_num_queries
+):
     take(agent_client)
     answer_script(agent_client, task, stop_at="terms_read")
-    CallAttempt.objects.create(task=task, agent=agent_user, outcome="no_answer", ended_at=timezone.now(), notes="无人接")
+    CallAttempt.objects.create(
+        task=task, agent=agent_user, outcome="no_answer", ended_at=timezone.now(), notes="无人接"
+    )
     agent_client.get(reverse("workspace"))  # warm the session
     with django_assert_max_num_queries(15):
         response = agent_client.get(reverse("workspace"))
@@ -298,14 +363,17 @@ def test_workspace_page_load_stays_within_15_queries(agent_client, task, agent_u
 class TestScriptsPage:
     def test_preview_renders_a_version_for_a_chosen_policy(self, admin_client_, task):
         version = ScriptVersion.objects.get(script__code="free-look-senior", status="published")
-        response = admin_client_.get(reverse("script_preview"), {"version": version.pk,
-                                                                 "policy_no": task.policy.policy_no})
+        response = admin_client_.get(
+            reverse("script_preview"), {"version": version.pk, "policy_no": task.policy.policy_no}
+        )
         page = response.content.decode()
         assert "请问您是陈先生（陈磊）本人吗？" in page
         assert "This is the script the policy&#x27;s callback reads." in page or "the policy" in page
 
     def test_preview_of_an_unknown_policy_or_version_explains(self, admin_client_):
-        page = admin_client_.get(reverse("script_preview"), {"version": "x", "policy_no": "NOPE"}).content.decode()
+        page = admin_client_.get(
+            reverse("script_preview"), {"version": "x", "policy_no": "NOPE"}
+        ).content.decode()
         assert "Choose a script version" in page
         version = ScriptVersion.objects.filter(status="published").first()
         page = admin_client_.get(reverse("script_preview"), {"version": version.pk, "policy_no": "NOPE"})

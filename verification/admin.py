@@ -99,11 +99,19 @@ class ScriptVersionAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         if obj is not None and not obj.is_draft and request.method == "GET":
-            self.message_user(request, _("This version is published and cannot change: use “New draft” on the "
-                                         "scripts page to edit it."), messages.WARNING)
+            self.message_user(
+                request,
+                _(
+                    "This version is published and cannot change: use “New draft” on the "
+                    "scripts page to edit it."
+                ),
+                messages.WARNING,
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         if not change and not obj.number:
-            obj.number = (obj.script.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+            obj.number = (
+                obj.script.versions.order_by("-number").values_list("number", flat=True).first() or 0
+            ) + 1
         super().save_model(request, obj, form, change)

@@ -74,10 +74,6 @@ class ScriptVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.script} v{self.number}"
 
-    @property
-    def is_draft(self) -> bool:
-        return self.status == self.Status.DRAFT
-
     def save(self, *args, **kwargs):
         # A published version is what recorded calls point to: only its retirement may be saved.
         if self.pk:
@@ -85,13 +81,20 @@ class ScriptVersion(models.Model):
             if stored and stored["status"] != self.Status.DRAFT:
                 changed = (stored["number"], stored["script_id"]) != (self.number, self.script_id)
                 allowed = stored["status"] == self.status or (
-                    stored["status"] == self.Status.PUBLISHED and self.status == self.Status.RETIRED)
+                    stored["status"] == self.Status.PUBLISHED and self.status == self.Status.RETIRED
+                )
                 if changed or not allowed:
                     raise ValidationError(IMMUTABLE)
         super().save(*args, **kwargs)
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
     def publish_errors(self) -> list[str]:
-        return scripts.publish_errors(list(self.questions.all()), outcomes=Outcome.values, flags=FlagCode.values)
+        return scripts.publish_errors(
+            list(self.questions.all()), outcomes=Outcome.values, flags=FlagCode.values
+        )
 
     @transaction.atomic
     def publish(self, *, user=None) -> None:
@@ -153,11 +156,16 @@ class Question(models.Model):
     text_en = models.TextField(_("text (English)"), blank=True)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     passing_answers = models.JSONField(_("answers that pass"), default=list, blank=True)
-    on_fail = models.CharField(_("if the answer fails"), max_length=10, choices=OnFail.choices, default="continue")
+    on_fail = models.CharField(
+        _("if the answer fails"), max_length=10, choices=OnFail.choices, default="continue"
+    )
     fail_outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
     fail_flag = models.CharField(_("flag"), max_length=32, choices=FlagCode.choices, blank=True)
     flag_field = models.CharField(
-        _("flagged field"), max_length=40, blank=True, help_text=_("The contact field the flag names, e.g. mobile.")
+        _("flagged field"),
+        max_length=40,
+        blank=True,
+        help_text=_("The contact field the flag names, e.g. mobile."),
     )
     follow_up_key = models.SlugField(_("follow-up question"), max_length=40, blank=True)
     is_follow_up = models.BooleanField(_("only as a follow-up"), default=False)
@@ -174,25 +182,6 @@ class Question(models.Model):
     def __str__(self) -> str:
         return f"{self.order}. {self.key}"
 
-    def clean(self) -> None:
-        # Unknown placeholders are refused when the admin saves, not discovered during a call.
-        errors = {}
-        for name in ("text_zh", "text_en"):
-            try:
-                scripts.check_placeholders(getattr(self, name))
-            except scripts.ScriptError as exc:
-                errors[name] = exc.messages
-        if self.kind == self.Kind.IDENTITY and any(p not in scripts.IDENTITY_PARTS for p in self.choices or []):
-            errors["choices"] = [_("An identity check asks for: %(parts)s.") % {
-                "parts": ", ".join(scripts.IDENTITY_PARTS)}]
-        if errors:
-            raise ValidationError(errors)
-
-    def _check_editable(self) -> None:
-        version = ScriptVersion.objects.filter(pk=self.version_id).values_list("status", flat=True).first()
-        if version and version != ScriptVersion.Status.DRAFT:
-            raise ValidationError(IMMUTABLE)
-
     def save(self, *args, **kwargs):
         self._check_editable()
         if self.pk:  # moving a question out of a published version is an edit of that version too
@@ -205,3 +194,25 @@ class Question(models.Model):
     def delete(self, *args, **kwargs):
         self._check_editable()
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Unknown placeholders are refused when the admin saves, not discovered during a call.
+        errors = {}
+        for name in ("text_zh", "text_en"):
+            try:
+                scripts.check_placeholders(getattr(self, name))
+            except scripts.ScriptError as exc:
+                errors[name] = exc.messages
+        if self.kind == self.Kind.IDENTITY and any(
+            p not in scripts.IDENTITY_PARTS for p in self.choices or []
+        ):
+            errors["choices"] = [
+                _("An identity check asks for: %(parts)s.") % {"parts": ", ".join(scripts.IDENTITY_PARTS)}
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_editable(self) -> None:
+        version = ScriptVersion.objects.filter(pk=self.version_id).values_list("status", flat=True).first()
+        if version and version != ScriptVersion.Status.DRAFT:
+            raise ValidationError(IMMUTABLE)

@@ -98,9 +98,14 @@ def placeholders_in(text: str) -> set[str]:
             if name is None:
                 continue
             if not name.isidentifier() or spec or conversion:
-                raise ScriptError(_("“{%(name)s}” is not a placeholder: write a name like {applicant_name}.")
-                                  % {"name": name + (("!" + conversion) if conversion else "") + (
-                                      (":" + spec) if spec else "")})
+                raise ScriptError(
+                    _("“{%(name)s}” is not a placeholder: write a name like {applicant_name}.")
+                    % {
+                        "name": name
+                        + (("!" + conversion) if conversion else "")
+                        + ((":" + spec) if spec else "")
+                    }
+                )
             names.add(name)
     except ValueError as exc:
         raise ScriptError(
@@ -115,7 +120,7 @@ def check_placeholders(text: str) -> None:
     if unknown:
         raise ScriptError(
             _("Unknown placeholder %(names)s. Known placeholders: %(known)s.")
-            % {"names": ", ".join("{%s}" % n for n in unknown), "known": ", ".join(sorted(PLACEHOLDERS))}
+            % {"names": ", ".join(f"{{{n}}}" for n in unknown), "known": ", ".join(sorted(PLACEHOLDERS))}
         )
 
 
@@ -165,7 +170,11 @@ def identity_parts(question: QuestionLike) -> list[str]:
 
 
 def check_identity(
-    *, stated: Mapping[str, str], birth_date: dt.date | None, id_no: str, parts: Iterable[str] = IDENTITY_PARTS
+    *,
+    stated: Mapping[str, str],
+    birth_date: dt.date | None,
+    id_no: str,
+    parts: Iterable[str] = IDENTITY_PARTS,
 ) -> Evaluation:
     """Compare what the customer stated with the policy; the result never contains the id number.
 
@@ -194,8 +203,9 @@ def check_identity(
         raise ScriptError(_("Type what the customer stated for every part of the identity check."))
     passed = all(results.values())
     reason = "" if passed else _("What the customer stated does not match the policy.")
-    return Evaluation(value={"result": "match" if passed else "mismatch", "parts": results}, passed=passed,
-                      reason=reason)
+    return Evaluation(
+        value={"result": "match" if passed else "mismatch", "parts": results}, passed=passed, reason=reason
+    )
 
 
 def evaluate(question: QuestionLike, answer: Any, *, identity: Mapping[str, Any] | None = None) -> Evaluation:
@@ -211,8 +221,13 @@ def evaluate(question: QuestionLike, answer: Any, *, identity: Mapping[str, Any]
         if value not in (YES, NO):
             raise ScriptError(_("Answer yes or no."))
         passed = value in (passing or [YES])
-        return Evaluation(value, passed, "" if passed else _("The customer answered “%(answer)s”.") % {
-            "answer": _("yes") if value == YES else _("no")})
+        return Evaluation(
+            value,
+            passed,
+            ""
+            if passed
+            else _("The customer answered “%(answer)s”.") % {"answer": _("yes") if value == YES else _("no")},
+        )
     if kind == "choice":
         value = str(answer or "").strip()
         choices = [str(c) for c in question.choices or []]
@@ -221,8 +236,9 @@ def evaluate(question: QuestionLike, answer: Any, *, identity: Mapping[str, Any]
         if value not in choices:
             raise ScriptError(_("Choose one of the listed answers."))
         passed = not passing or value in passing
-        return Evaluation(value, passed, "" if passed else _("The customer answered “%(answer)s”.") % {
-            "answer": value})
+        return Evaluation(
+            value, passed, "" if passed else _("The customer answered “%(answer)s”.") % {"answer": value}
+        )
     if kind == "date":
         day = answer if isinstance(answer, dt.date) else parse_date(str(answer or ""))
         if day is None:
@@ -242,8 +258,12 @@ def evaluate(question: QuestionLike, answer: Any, *, identity: Mapping[str, Any]
         if not isinstance(answer, Mapping):
             raise ScriptError(_("Type what the customer stated for every part of the identity check."))
         identity = identity or {}
-        return check_identity(stated=answer, birth_date=identity.get("birth_date"),
-                              id_no=identity.get("id_no") or "", parts=identity_parts(question))
+        return check_identity(
+            stated=answer,
+            birth_date=identity.get("birth_date"),
+            id_no=identity.get("id_no") or "",
+            parts=identity_parts(question),
+        )
     raise ScriptError(_("Unknown question kind “%(kind)s”.") % {"kind": kind})
 
 
@@ -343,8 +363,9 @@ def walk(questions: Sequence[QuestionLike], answers: Iterable[Mapping]) -> Scrip
 # ---------------------------------------------------------------- publishing
 
 
-def publish_errors(questions: Sequence[QuestionLike], *, outcomes: Iterable[str] = (),
-                   flags: Iterable[str] = ()) -> list[str]:
+def publish_errors(
+    questions: Sequence[QuestionLike], *, outcomes: Iterable[str] = (), flags: Iterable[str] = ()
+) -> list[str]:
     """Everything that stops a script version from being published, as messages for the admin."""
     errors: list[str] = []
     outcomes, flags = set(outcomes), set(flags)
@@ -363,38 +384,58 @@ def publish_errors(questions: Sequence[QuestionLike], *, outcomes: Iterable[str]
             try:
                 check_placeholders(text)
             except ScriptError as exc:
-                errors += [_("Question “%(key)s”: %(error)s") % {"key": label, "error": m} for m in exc.messages]
+                errors += [
+                    _("Question “%(key)s”: %(error)s") % {"key": label, "error": m} for m in exc.messages
+                ]
         if not (q.text_zh or "").strip():
             errors.append(_("Question “%(key)s” has no Chinese text.") % {"key": label})
         if q.kind not in KINDS:
             errors.append(_("Question “%(key)s” has an unknown kind.") % {"key": label})
         if q.kind == "choice":
             if len(q.choices or []) < 2:
-                errors.append(_("Question “%(key)s” is a single choice with fewer than two answers.") % {"key": label})
+                errors.append(
+                    _("Question “%(key)s” is a single choice with fewer than two answers.") % {"key": label}
+                )
             stray = [a for a in q.passing_answers or [] if a not in (q.choices or [])]
             if stray:
-                errors.append(_("Question “%(key)s”: passing answers %(answers)s are not among its choices.")
-                              % {"key": label, "answers": ", ".join(map(str, stray))})
+                errors.append(
+                    _("Question “%(key)s”: passing answers %(answers)s are not among its choices.")
+                    % {"key": label, "answers": ", ".join(map(str, stray))}
+                )
         if q.kind == "yes_no" and any(a not in (YES, NO) for a in q.passing_answers or []):
-            errors.append(_("Question “%(key)s”: a yes/no question passes only on “yes” or “no”.") % {"key": label})
+            errors.append(
+                _("Question “%(key)s”: a yes/no question passes only on “yes” or “no”.") % {"key": label}
+            )
         if q.on_fail == "end" and (not q.fail_outcome or (outcomes and q.fail_outcome not in outcomes)):
-            errors.append(_("Question “%(key)s” ends the call on a failing answer but names no outcome.")
-                          % {"key": label})
+            errors.append(
+                _("Question “%(key)s” ends the call on a failing answer but names no outcome.")
+                % {"key": label}
+            )
         if q.on_fail == "flag" and (not q.fail_flag or (flags and q.fail_flag not in flags)):
-            errors.append(_("Question “%(key)s” raises a flag on a failing answer but names no flag.")
-                          % {"key": label})
+            errors.append(
+                _("Question “%(key)s” raises a flag on a failing answer but names no flag.") % {"key": label}
+            )
         if q.on_fail == "follow_up":
             if q.follow_up_key not in by_key or q.follow_up_key == q.key:
-                errors.append(_("Question “%(key)s” branches to “%(target)s”, which is not a question of this script.")
-                              % {"key": label, "target": q.follow_up_key or "—"})
+                errors.append(
+                    _("Question “%(key)s” branches to “%(target)s”, which is not a question of this script.")
+                    % {"key": label, "target": q.follow_up_key or "—"}
+                )
             elif not by_key[q.follow_up_key].is_follow_up:
-                errors.append(_("Question “%(key)s” branches to “%(target)s”, which is not marked “only as a "
-                                "follow-up”.") % {"key": label, "target": q.follow_up_key})
+                errors.append(
+                    _(
+                        "Question “%(key)s” branches to “%(target)s”, which is not marked “only as a "
+                        "follow-up”."
+                    )
+                    % {"key": label, "target": q.follow_up_key}
+                )
             else:
                 targets.add(q.follow_up_key)
     for q in questions:
         if q.is_follow_up and q.key not in targets:
-            errors.append(_("Question “%(key)s” is only a follow-up, but no question branches to it.") % {"key": q.key})
+            errors.append(
+                _("Question “%(key)s” is only a follow-up, but no question branches to it.") % {"key": q.key}
+            )
     # A chain of follow-ups that comes back to itself would never end.
     for q in questions:
         seen, cur = set(), q
@@ -433,19 +474,25 @@ def applies(script: ScriptLike, *, product_type: str, channel: str, age: int | N
 
 def specificity(script: ScriptLike) -> tuple:
     """Larger is more specific: more parts of the rule set, then narrower lists and age bands."""
-    parts = bool(script.product_types) + bool(script.channels) + (
-        script.min_age is not None or script.max_age is not None)
+    parts = (
+        bool(script.product_types)
+        + bool(script.channels)
+        + (script.min_age is not None or script.max_age is not None)
+    )
     band = (script.max_age if script.max_age is not None else 200) - (script.min_age or 0)
     return (parts, -len(script.product_types or ()), -len(script.channels or ()), -band)
 
 
-def select_script(scripts: Iterable[Any], *, product_type: str, channel: str, age: int | None,
-                  get_script=lambda s: s) -> Any | None:
+def select_script(
+    scripts: Iterable[Any], *, product_type: str, channel: str, age: int | None, get_script=lambda s: s
+) -> Any | None:
     """The most specific of `scripts` that applies, or None. Ties go to the lower code.
 
     `get_script` maps an item to its script (e.g. a published version to `version.script`).
     """
-    candidates = [s for s in scripts if applies(get_script(s), product_type=product_type, channel=channel, age=age)]
+    candidates = [
+        s for s in scripts if applies(get_script(s), product_type=product_type, channel=channel, age=age)
+    ]
     if not candidates:
         return None
     candidates.sort(key=lambda s: get_script(s).code)

@@ -21,21 +21,33 @@ WITHOUT_SCRIPT_SHOWN = 50
 @role_required(ADMIN)
 def script_list(request):
     missing = tasks_without_script()
-    return render(request, "verification/script_list.html", {
-        "scripts": Script.objects.prefetch_related("versions"),
-        "without_script": missing[:WITHOUT_SCRIPT_SHOWN],
-        "without_script_count": missing.count(),
-        "versions": ScriptVersion.objects.select_related("script").order_by("script__code", "-number"),
-    })
+    return render(
+        request,
+        "verification/script_list.html",
+        {
+            "scripts": Script.objects.prefetch_related("versions"),
+            "without_script": missing[:WITHOUT_SCRIPT_SHOWN],
+            "without_script_count": missing.count(),
+            "versions": ScriptVersion.objects.select_related("script").order_by("script__code", "-number"),
+        },
+    )
 
 
 @role_required(ADMIN)
 def script_preview(request):
-    version = ScriptVersion.objects.select_related("script").filter(pk=_int(request.GET.get("version"))).first()
+    version = (
+        ScriptVersion.objects.select_related("script").filter(pk=_int(request.GET.get("version"))).first()
+    )
     policy_no = (request.GET.get("policy_no") or "").strip()[:40]
-    policy = Policy.objects.prefetch_related("parties").filter(policy_no=policy_no).first() if policy_no else None
-    context = {"version": version, "policy_no": policy_no, "policy": policy,
-               "versions": ScriptVersion.objects.select_related("script").order_by("script__code", "-number")}
+    policy = (
+        Policy.objects.prefetch_related("parties").filter(policy_no=policy_no).first() if policy_no else None
+    )
+    context = {
+        "version": version,
+        "policy_no": policy_no,
+        "policy": policy,
+        "versions": ScriptVersion.objects.select_related("script").order_by("script__code", "-number"),
+    }
     if version is None:
         context["error"] = _("Choose a script version to preview.")
     elif policy_no and policy is None:
@@ -43,13 +55,20 @@ def script_preview(request):
     if version is not None:
         task = getattr(policy, "task", None) if policy else None
         values = script_context(policy=policy, task=task, caller=request.user) if policy else {}
-        context["lines"] = [(q, rules.render(q.text_zh, values), rules.render(q.text_en, values))
-                            for q in version.questions.order_by("order")]
+        context["lines"] = [
+            (q, rules.render(q.text_zh, values), rules.render(q.text_en, values))
+            for q in version.questions.order_by("order")
+        ]
         context["publish_errors"] = version.publish_errors() if version.is_draft else []
     if policy is not None:
         context["selected"] = version_for_policy(policy)
-        record_audit(user=request.user, action="view_policy", obj=policy, detail={"via": "script_preview"},
-                     request=request)
+        record_audit(
+            user=request.user,
+            action="view_policy",
+            obj=policy,
+            detail={"via": "script_preview"},
+            request=request,
+        )
     return render(request, "verification/script_preview.html", context)
 
 
@@ -65,7 +84,9 @@ def _act(request, version_id: int, action) -> ScriptVersion:
     try:
         action(version)
     except ValidationError as exc:
-        messages.error(request, _("%(version)s: %(errors)s") % {"version": version, "errors": " ".join(exc.messages)})
+        messages.error(
+            request, _("%(version)s: %(errors)s") % {"version": version, "errors": " ".join(exc.messages)}
+        )
     return version
 
 
@@ -92,8 +113,9 @@ def retire(request, version_id: int):
 def new_draft(request, version_id: int):
     version = get_object_or_404(ScriptVersion.objects.select_related("script"), pk=version_id)
     draft = version.new_draft()
-    messages.success(request, _("Draft %(version)s: edit its questions, preview it, then publish it.") % {
-        "version": draft})
+    messages.success(
+        request, _("Draft %(version)s: edit its questions, preview it, then publish it.") % {"version": draft}
+    )
     return redirect(reverse("admin:verification_scriptversion_change", args=[draft.pk]))
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,8 +26,13 @@ def workspace_page(request):
     if task is not None:
         page = workspace.call_page(task=task, agent=request.user)
         context.update(page=page, summary=workspace.masked_summary(task.policy), today=timezone.localdate())
-        record_audit(user=request.user, action="view_policy", obj=task.policy, detail={"via": "workspace"},
-                     request=request)
+        record_audit(
+            user=request.user,
+            action="view_policy",
+            obj=task.policy,
+            detail={"via": "workspace"},
+            request=request,
+        )
     return render(request, "callback/workspace.html", context)
 
 
@@ -35,8 +41,14 @@ def workspace_page(request):
 def take_next(request):
     result = workspace.take_next(agent=request.user)
     if result.without_script:
-        messages.error(request, _("Policy %(policy)s has no applicable published script, so it cannot be called. "
-                                  "It was put back and is reported to the admins.") % {"policy": result.without_script})
+        messages.error(
+            request,
+            _(
+                "Policy %(policy)s has no applicable published script, so it cannot be called. "
+                "It was put back and is reported to the admins."
+            )
+            % {"policy": result.without_script},
+        )
     elif result.task is None:
         messages.info(request, _("No callback is due for your queues right now."))
     return redirect("workspace")
@@ -47,8 +59,11 @@ def _script_partial(request, task_id: int, error: str = ""):
     if task is None:
         return HttpResponse(_("This callback is no longer yours: press “Next callback”."), status=409)
     page = workspace.call_page(task=task, agent=request.user)
-    return render(request, "callback/workspace_script.html",
-                  {"task": task, "page": page, "error": error, "outcomes": Outcome.choices})
+    return render(
+        request,
+        "callback/workspace_script.html",
+        {"task": task, "page": page, "error": error, "outcomes": Outcome.choices},
+    )
 
 
 @require_POST
@@ -56,7 +71,10 @@ def _script_partial(request, task_id: int, error: str = ""):
 def answer(request, task_id: int, key: str):
     value = request.POST.get("answer", "")
     if request.POST.get("kind") == "identity":
-        value = {"birth_date": request.POST.get("birth_date", ""), "id_last6": request.POST.get("id_last6", "")}
+        value = {
+            "birth_date": request.POST.get("birth_date", ""),
+            "id_last6": request.POST.get("id_last6", ""),
+        }
     error = ""
     try:
         workspace.save_answer(task_id=task_id, agent=request.user, key=key, answer=value)
@@ -104,14 +122,20 @@ def _agreed_time(raw: str) -> dt.datetime | None:
 def close(request, task_id: int):
     try:
         attempt = workspace.close_call(
-            task_id=task_id, agent=request.user, outcome=request.POST.get("outcome", ""),
-            notes=request.POST.get("notes", ""), appointment_at=_agreed_time(request.POST.get("appointment_at", "")),
+            task_id=task_id,
+            agent=request.user,
+            outcome=request.POST.get("outcome", ""),
+            notes=request.POST.get("notes", ""),
+            appointment_at=_agreed_time(request.POST.get("appointment_at", "")),
         )
     except workspace.CallError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Callback %(policy)s closed: %(outcome)s.") % {
-            "policy": attempt.task.policy.policy_no, "outcome": attempt.get_outcome_display()})
+        messages.success(
+            request,
+            _("Callback %(policy)s closed: %(outcome)s.")
+            % {"policy": attempt.task.policy.policy_no, "outcome": attempt.get_outcome_display()},
+        )
     return redirect("workspace")
 
 
@@ -131,8 +155,12 @@ def release(request, task_id: int):
 @role_required(AGENT)
 def heartbeat(request, task_id: int):
     if workspace.heartbeat(task_id=task_id, agent=request.user):
-        return HttpResponse(_("Held by you · renewed %(time)s") % {"time": timezone.localtime().strftime("%H:%M")})
-    return HttpResponse('<strong class="bad">%s</strong>' % _("Lease lost: another agent may take this callback."))
+        return HttpResponse(
+            _("Held by you · renewed %(time)s") % {"time": timezone.localtime().strftime("%H:%M")}
+        )
+    return HttpResponse(
+        format_html('<strong class="bad">{}</strong>', _("Lease lost: another agent may take this callback."))
+    )
 
 
 urlpatterns = [
