@@ -55,7 +55,7 @@ def _years_ago(today: dt.date, years: int) -> dt.date:
 
 def _applies_q(script, today: dt.date) -> Q:
     """`verification.scripts.applies` as a filter on CallbackTask, for reports over many tasks."""
-    q = Q()
+    q = Q(pk__isnull=False)  # not Q(): an empty Q vanishes when OR-ed, and a blank rule matches every task
     if script.product_types:
         q &= Q(policy__product_type__in=script.product_types)
     if script.channels:

@@ -4,11 +4,13 @@ flags from failing answers, access, junk input, and the query budget of a page l
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from callback import workspace
 from callback.models import CallAttempt, CallbackTask, ContactFlag, TaskStatus
+from callback.scripting import tasks_without_script, version_for_policy
 from callback.workspace import questions_of
 from verification import scripts
 from verification.models import ScriptVersion
@@ -95,18 +97,33 @@ class TestTakingACallback:
         response = agent_client.post(reverse("workspace_next"), follow=True)
         assert "No callback is due" in response.content.decode()
 
-    def test_policy_without_a_script_is_put_back_and_reported_to_admins(
-        self, agent_client, task, client, admin_user
-    ):
+    def test_policy_without_a_script_is_put_back_and_reported_to_admins(self, agent_client, task, admin_user):
+        admin = Client()
+        admin.force_login(admin_user)
+        assert task.policy.policy_no not in admin.get(reverse("script_list")).content.decode()
         ScriptVersion.objects.filter(script__code="free-look-senior").update(status="retired")
         ScriptVersion.objects.filter(script__code="free-look").update(status="retired")
         response = agent_client.post(reverse("workspace_next"), follow=True)
         assert "has no applicable published script" in response.content.decode()
         task.refresh_from_db()
         assert task.holder is None and not CallAttempt.objects.exists()
-        client.force_login(admin_user)
-        report = client.get(reverse("script_list")).content.decode()
+        report = admin.get(reverse("script_list")).content.decode()
         assert task.policy.policy_no in report
+
+    def test_the_report_agrees_with_the_selection_for_every_kind_of_policy(self, queue):
+        ScriptVersion.objects.filter(script__code="free-look").update(status="retired")
+        young = {"birth_date": dt.date(1996, 5, 1)}
+        tasks = {
+            "uncovered": due_task(queue, applicant=young),
+            "banca": due_task(queue, applicant=young, channel="bancassurance"),
+            "senior": due_task(queue),
+            "universal": due_task(queue, applicant=young, product_type="universal"),
+            "no_birth_date": due_task(queue, applicant={"birth_date": None}),
+        }
+        missing = set(tasks_without_script().values_list("pk", flat=True))
+        assert missing == {tasks["uncovered"].pk, tasks["no_birth_date"].pk}
+        for task in tasks.values():
+            assert (version_for_policy(task.policy) is None) == (task.pk in missing)
 
 
 class TestAnswers:
