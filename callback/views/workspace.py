@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
@@ -57,7 +57,15 @@ def take_next(request):
 def _script_partial(request, task_id: int, error: str = ""):
     task = workspace.held_tasks(request.user).filter(pk=task_id).first()
     if task is None:
-        return HttpResponse(_("This callback is no longer yours: press “Next callback”."), status=409)
+        # htmx swaps only 2xx answers: say it where the script was, with the way back.
+        return HttpResponse(
+            format_html(
+                '<div id="call"><p class="errors" role="alert">{} <a href="{}">{}</a></p></div>',
+                _("This callback is no longer yours."),
+                reverse("workspace"),
+                _("Back to the workspace"),
+            )
+        )
     page = workspace.call_page(task=task, agent=request.user)
     return render(
         request,
@@ -93,7 +101,7 @@ def notes(request, task_id: int):
     try:
         workspace.save_notes(task_id=task_id, agent=request.user, notes=request.POST.get("notes", ""))
     except workspace.CallError as exc:
-        return HttpResponse(" ".join(exc.messages), status=409)
+        return HttpResponse(format_html('<strong class="bad">{}</strong>', " ".join(exc.messages)))
     return HttpResponse(_("Notes saved at %(time)s") % {"time": timezone.localtime().strftime("%H:%M:%S")})
 
 
