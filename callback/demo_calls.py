@@ -1,5 +1,162 @@
-"""Demo step: call attempts with scripts, answers and outcomes (verification scripts issue)."""
+"""Demo step: call attempts with scripts, answers and outcomes (verification scripts issue).
+
+A few callbacks already worked with the default script: one verified after an earlier no-answer, one
+verified with issues (the customer did not understand the payment years), one no-answer. Demo
+attempts carry `call_sid` "demo-…", which is how a second run recognises them.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from verification import scripts
+from verification.vocab import Outcome
+
+from . import outcomes
+from .models import CallAttempt, CallbackTask, Policy, Queue, TaskStatus
+from .scripting import identity_reference, script_context, version_for_policy
+from .workspace import questions_of
+
+DEMO_TASKS = 3
 
 
+def scripted_answers(*, task: CallbackTask, agent, version, overrides: dict | None = None) -> list[dict]:
+    """Answers to `version` as a customer would give them: passing ones unless `overrides` says otherwise."""
+    overrides = overrides or {}
+    questions = questions_of(version)
+    by_key = {q.key: q for q in questions}
+    context = script_context(policy=task.policy, task=task, caller=agent)
+    identity = identity_reference(task.policy)
+    answers: list[dict] = []
+    for _ in range(len(questions)):
+        state = scripts.walk(questions, answers)
+        if state.complete or state.ended_with:
+            break
+        question = by_key[state.current_key]
+        default = {
+            "yes_no": "yes",
+            "choice": (question.passing_answers or question.choices or [""])[0],
+            "text": "无",
+            "date": timezone.localdate().isoformat(),
+            "identity": {"birth_date": str(identity["birth_date"]), "id_last6": identity["id_no"][-6:]},
+        }[question.kind]
+        result = scripts.evaluate(question, overrides.get(question.key, default), identity=identity)
+        answers.append(
+            {
+                "key": question.key,
+                "text": scripts.render(question.text_zh, context),
+                "answer": result.value,
+                "passed": result.passed,
+                "reason": result.reason,
+                "at": timezone.now().isoformat(timespec="seconds"),
+            }
+        )
+    return answers
+
+
+def _demo_tasks() -> list[CallbackTask]:
+    """Tasks to work, made for a few demo policies when the queue step has not made any."""
+    tasks = list(
+        CallbackTask.objects.filter(policy__receipt_date__isnull=False)
+        .select_related("policy")
+        .order_by("policy__policy_no")[:20]
+    )
+    if tasks:
+        return tasks
+    queue = Queue.objects.filter(is_default=True).first()
+    for policy in Policy.objects.filter(in_scope=True, receipt_date__isnull=False).order_by("policy_no")[:12]:
+        start = policy.receipt_date + dt.timedelta(days=1)
+        CallbackTask.objects.get_or_create(
+            policy=policy,
+            defaults=dict(
+                queue=queue,
+                status=TaskStatus.OPEN,
+                window_start=start,
+                window_end=start + dt.timedelta(days=14),
+                next_attempt_at=timezone.now() - dt.timedelta(hours=1),
+            ),
+        )
+    return list(
+        CallbackTask.objects.filter(policy__receipt_date__isnull=False)
+        .select_related("policy")
+        .order_by("policy__policy_no")[:20]
+    )
+
+
+def _record(*, task, agent, outcome, answers, version, notes, sid, ago: dt.timedelta) -> None:
+    number = task.policy.applicant.mobile if task.policy.applicant else ""
+    attempt = CallAttempt(
+        task=task,
+        agent=agent,
+        script_version=version,
+        telephony_backend="manual",
+        call_status="dialled",
+        call_sid=sid,
+    )
+    outcomes.record_attempt(
+        task=task,
+        agent=agent,
+        outcome=outcome,
+        number_dialled=number,
+        notes=notes,
+        answers=answers,
+        script_version=version,
+        attempt=attempt,
+    )
+    at = timezone.now() - ago
+    CallAttempt.objects.filter(pk=attempt.pk).update(started_at=at - dt.timedelta(minutes=6), ended_at=at)
+
+
+@transaction.atomic
 def seed(users) -> None:
-    pass
+    if CallAttempt.objects.filter(call_sid__startswith="demo-").exists():
+        return
+    agent, agent2 = users["agent"], users["agent2"]
+    worked = []
+    for task in _demo_tasks():
+        version = version_for_policy(task.policy)
+        if version and task.status == TaskStatus.OPEN and not task.call_attempts.exists():
+            worked.append((task, version))
+        if len(worked) == DEMO_TASKS:
+            break
+    plans = [
+        # (agent, outcome, overrides, notes)
+        (agent, Outcome.VERIFIED, {}, "客户确认本人投保，已了解犹豫期权利。"),
+        (
+            agent2,
+            Outcome.VERIFIED_WITH_ISSUES,
+            {"premium_understood": "no", "premium_understood_explained": "no"},
+            "客户对交费年期不清楚，解释后仍有疑问，请主管复核。",
+        ),
+        (agent, Outcome.NO_ANSWER, None, "响铃无人接听。"),
+    ]
+    for (task, version), (who, outcome, overrides, notes) in zip(worked, plans, strict=False):
+        policy_no = task.policy.policy_no
+        if outcome == Outcome.VERIFIED:
+            _record(
+                task=task,
+                agent=who,
+                outcome=Outcome.NO_ANSWER,
+                answers=[],
+                version=version,
+                notes="无人接听，稍后再拨。",
+                sid=f"demo-{policy_no}-1",
+                ago=dt.timedelta(days=1, hours=2),
+            )
+            task.refresh_from_db()
+        answers = (
+            []
+            if overrides is None
+            else scripted_answers(task=task, agent=who, version=version, overrides=overrides)
+        )
+        _record(
+            task=task,
+            agent=who,
+            outcome=outcome,
+            answers=answers,
+            version=version,
+            notes=notes,
+            sid=f"demo-{policy_no}-2",
+            ago=dt.timedelta(hours=3),
+        )

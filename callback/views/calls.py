@@ -1,0 +1,39 @@
+"""Recent call attempts with their outcome and the exact script text read (supervisors, admins).
+
+A minimal page until the supervisor pages of the queue issue land; it shows what each call recorded.
+"""
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import path
+
+from verification.vocab import Outcome
+
+from ..audit import record_audit
+from ..models import CallAttempt
+from ..roles import ADMIN, SUPERVISOR, role_required
+
+
+@role_required(SUPERVISOR, ADMIN)
+def attempt_list(request):
+    attempts = (
+        CallAttempt.objects.exclude(outcome="")
+        .select_related("task__policy", "agent", "script_version__script")
+        .order_by("-ended_at", "-pk")
+    )
+    outcome = request.GET.get("outcome", "")
+    if outcome in Outcome.values:
+        attempts = attempts.filter(outcome=outcome)
+    page = Paginator(attempts, 50).get_page(request.GET.get("page"))
+    record_audit(
+        user=request.user,
+        action="view_attempts",
+        detail={"outcome": outcome, "page": page.number},
+        request=request,
+    )
+    return render(
+        request, "callback/attempt_list.html", {"page": page, "outcome": outcome, "outcomes": Outcome.choices}
+    )
+
+
+urlpatterns = [path("calls/", attempt_list, name="attempt_list")]
