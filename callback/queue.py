@@ -78,7 +78,8 @@ def claim_next_task(*, agent, now: dt.datetime | None = None) -> CallbackTask | 
         .first()
     )
     if held is not None:  # one task at a time: the agent gets back what they already hold
-        return _lease(held, agent, now) or held
+        _lease(held, agent, now)
+        return held
     queue_ids = open_queue_ids(agent, now=now)
     if not queue_ids:
         return None

@@ -1,5 +1,5 @@
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
