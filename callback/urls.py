@@ -1,7 +1,8 @@
 from django.urls import path
 
-from .views import home
+from .views import home, queue
 
 urlpatterns = [
     path("", home.home, name="home"),
 ]
+urlpatterns += queue.urlpatterns
