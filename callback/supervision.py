@@ -78,7 +78,7 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     related = ("policy", "queue", "holder", "appointment_agent")
     held = list(tasks.filter(held_q).select_related(*related).order_by("lease_expires_at")[:50])
     appointments = list(
-        tasks.filter(open_, appointment_at__isnull=False, appointment_at__lte=end_of_today)
+        tasks.filter(open_, appointment_at__isnull=False, appointment_at__lte=end_of_today + dt.timedelta(days=1))
         .select_related(*related).order_by("appointment_at")[:50]
     )
     closing_list = list(tasks.filter(closing_q).select_related(*related).order_by("deadline", "attempts")[:20])

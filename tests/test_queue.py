@@ -197,3 +197,86 @@ def test_twenty_threads_claim_every_task_exactly_once():
         t.join(60)
     assert not errors
     assert sorted(claimed) == sorted(t.pk for t in tasks)
+
+
+def test_dashboard_shows_live_queue_and_refreshes(client, q, agent):
+    from callback.roles import SUPERVISOR
+
+    from .factories import UserFactory
+
+    boss = UserFactory(username="boss", role=SUPERVISOR)
+    client.force_login(boss)
+    from django.utils import timezone
+
+    task = open_task(q, receipt=timezone.localdate(), next_attempt_at=timezone.now() - dt.timedelta(minutes=1))
+    CallbackTask.objects.filter(pk=task.pk).update(holder=agent, lease_expires_at=timezone.now() + dt.timedelta(minutes=9))
+    page = client.get("/queue/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'hx-trigger="every 30s"' in html and task.policy.policy_no in html and q.name in html
+    partial = client.get("/queue/", HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200 and "<html" not in partial.content.decode()
+
+
+def test_agents_cannot_see_supervisor_pages(client, agent):
+    client.force_login(agent)
+    assert client.get("/queue/").status_code == 403
+    assert client.get("/tasks/").status_code == 403
+
+
+def test_task_list_filters_masks_and_review_actions(client, q, agent):
+    from callback.models import AuditEvent
+    from callback.outcomes import record_attempt
+    from callback.roles import SUPERVISOR
+
+    from .factories import UserFactory
+
+    boss = UserFactory(username="boss", role=SUPERVISOR)
+    client.force_login(boss)
+    refused = open_task(q, mobile="13912345678")
+    record_attempt(task=refused, agent=agent, outcome="refused", now=NOW)
+    other = open_task(q)
+    page = client.get("/tasks/", {"status": "review"})
+    html = page.content.decode()
+    assert refused.policy.policy_no in html and other.policy.policy_no not in html
+    assert "139****5678" in html and "13912345678" not in html and "陈*" in html
+    assert AuditEvent.objects.filter(action="view_task_list", user=boss).exists()
+    assert client.get("/tasks/", {"status": "bogus", "page": "x"}).status_code == 200
+    response = client.post(f"/tasks/{refused.pk}/review/", {"decision": "failed", "note": ""})
+    assert response.status_code == 302
+    refused.refresh_from_db()
+    assert refused.status == "review"  # a failure needs a note
+    client.post(f"/tasks/{refused.pk}/review/", {"decision": "failed", "note": "客户否认投保", "next": "//evil.example"})
+    refused.refresh_from_db()
+    assert (refused.status, refused.review_note) == ("failed", "客户否认投保")
+    assert client.post(f"/tasks/{other.pk}/review/", {"decision": "verified"}).status_code == 302
+    other.refresh_from_db()
+    assert other.status == "open"
+
+
+def test_demo_queue_step_is_idempotent_and_realistic(settings):
+    from django.db.models import Count
+
+    from callback import demo, demo_policies, demo_queue
+    from callback.models import CallAttempt, ContactFlag, Queue
+
+    settings.DEBUG = True
+    users = demo.seed_users()
+    demo_policies.seed(users)
+
+    def counts():
+        return (
+            sorted(CallbackTask.objects.values_list("status").annotate(n=Count("pk"))),
+            CallAttempt.objects.count(), ContactFlag.objects.filter(code="callback_unreachable").count(),
+            Queue.objects.count(), Holiday.objects.count(),
+        )
+
+    demo_queue.seed(users)
+    first = counts()
+    demo_queue.seed(users)
+    assert counts() == first
+    statuses = dict(first[0])
+    assert statuses["open"] > 20 and statuses["review"] == 2 and statuses["expired"] >= 2
+    assert first[2] >= 2 and first[3] == 3
+    assert CallbackTask.objects.filter(appointment_agent=users["agent"]).count() >= 1
+    assert CallbackTask.objects.filter(holder=users["agent2"]).count() == 1

@@ -73,3 +73,28 @@ def test_lapsed_lease_cleared_and_command_runs():
     assert "leases_expired=0" in out.getvalue()
     assert CallbackTask.objects.filter(holder=agent).exists()
     assert run_sweep()["leases_expired"] == 0
+
+
+def test_export_tasks_csv_with_bom_and_xlsx(tmp_path):
+    from openpyxl import load_workbook
+
+    q = queue("main")
+    task = open_task(q)
+    out = tmp_path / "tasks.csv"
+    call_command("export_tasks", "--output", str(out), stdout=StringIO())
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == "policy_no,status,queue,window_start,window_end,next_attempt_at,attempts,outcome"
+    assert lines[1].startswith(f"{task.policy.policy_no},open,main,2026-03-02,2026-03-16,2026-03-02 00:00,0,")
+    xlsx = tmp_path / "tasks.xlsx"
+    call_command("export_tasks", "--output", str(xlsx), "--status", "open", stdout=StringIO())
+    rows = list(load_workbook(xlsx).active.values)
+    assert rows[0][0] == "policy_no" and rows[1][0] == task.policy.policy_no
+
+
+def test_export_tasks_refuses_missing_directory(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("export_tasks", "--output", str(tmp_path / "nope" / "x.csv"))
