@@ -157,7 +157,7 @@ def record_attempt(
     now = now or timezone.now()
     if outcome not in Outcome.values:
         raise AttemptError(_("Unknown outcome."))
-    locked = CallbackTask.objects.select_for_update().select_related("queue").get(pk=task.pk)
+    locked = CallbackTask.objects.select_for_update(of=("self",)).select_related("queue").get(pk=task.pk)
     if not holds_or_may_take(locked, agent, now=now):
         raise TaskNotHeld(_("Another agent holds this task, or it is closed."))
     hours = CallingHours.of(locked.queue)

@@ -7,14 +7,16 @@ free-look deadline, fewest attempts, oldest.
 """
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from .models import CallbackTask, Queue, TaskStatus
+from .models import CallbackTask, Holiday, Queue, StaffProfile, TaskStatus, Team
 from .schedule import CallingHours, load_holidays
 
 
@@ -40,89 +42,111 @@ def agent_queues(agent) -> QuerySet[Queue]:
     return Queue.objects.filter(teams__members__user=agent).distinct()
 
 
+# Queue membership, calling hours and holidays change rarely but are read on every claim: kept per
+# process for CONFIG_TTL seconds, and dropped at once when any of them is saved in this process.
+CONFIG_TTL = 30.0
+_config_cache: dict[tuple, tuple[float, object]] = {}
+
+
+def _cached(key: tuple, load):
+    hit = _config_cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    value = load()
+    _config_cache[key] = (time.monotonic() + CONFIG_TTL, value)
+    return value
+
+
+def clear_config_cache(**kwargs) -> None:
+    _config_cache.clear()
+
+
+for _model in (Queue, Team, StaffProfile, Holiday):
+    post_save.connect(clear_config_cache, sender=_model, dispatch_uid=f"queue-cache-save-{_model.__name__}")
+    post_delete.connect(clear_config_cache, sender=_model, dispatch_uid=f"queue-cache-delete-{_model.__name__}")
+m2m_changed.connect(clear_config_cache, sender=Queue.teams.through, dispatch_uid="queue-cache-teams")
+
+
 def open_queue_ids(agent, *, now: dt.datetime) -> list[int]:
     """The agent's queues that are in calling hours at `now` (in each queue's time zone, holidays off)."""
-    queues = list(agent_queues(agent))
+    queues = _cached(("queues", agent.pk), lambda: [(q.id, CallingHours.of(q)) for q in agent_queues(agent)])
     if not queues:
         return []
-    holidays = load_holidays(around=now.astimezone(ZoneInfo(queues[0].timezone or "Asia/Shanghai")).date())
-    return [q.id for q in queues if CallingHours.of(q).is_open(now, holidays)]
+    day = now.astimezone(ZoneInfo(queues[0][1].tz_name)).date()
+    holidays = _cached(("holidays", day), lambda: load_holidays(around=day))
+    return [queue_id for queue_id, hours in queues if hours.is_open(now, holidays)]
 
 
-def _lock_first(qs: QuerySet[CallbackTask]) -> CallbackTask | None:
-    # skip_locked: a row another claimer has locked is passed over, not waited for; of=self keeps
-    # the lock off the joined user row (PostgreSQL refuses FOR UPDATE on an outer join's null side).
-    return qs.select_for_update(skip_locked=True, of=("self",)).first()
+# The claim, as one statement. Each bucket is "SELECT id … LIMIT 1 FOR UPDATE SKIP LOCKED" and
+# COALESCE takes the first bucket that found a row: PostgreSQL evaluates the sub-selects lazily, so a
+# bucket is only searched when the ones before it are empty. Buckets, in order:
+#   1. due appointments: the agent's own first, then those open to anyone (nobody owns it, its agent
+#      let the grace period pass, or has left);
+#   2. tasks whose lease lapsed (they were the most urgent when claimed);
+#   3. unheld due tasks by earliest deadline, fewest attempts, oldest (the task_due_order index).
+# Written in SQL rather than the ORM because it runs on every "Next callback": compiling the
+# equivalent queryset cost several times the database work (bench/queue_claim.py).
+CLAIM_SQL = """
+UPDATE callback_callbacktask SET holder_id = %(agent)s, lease_expires_at = %(until)s, updated_at = %(now)s
+WHERE id = COALESCE(
+    (SELECT t.id FROM callback_callbacktask t LEFT JOIN auth_user u ON u.id = t.appointment_agent_id
+     WHERE {due} AND t.appointment_at <= %(now)s AND (t.holder_id IS NULL OR t.lease_expires_at <= %(now)s)
+       AND (t.appointment_agent_id = %(agent)s OR t.appointment_agent_id IS NULL
+            OR t.appointment_at <= %(grace_cut)s OR NOT u.is_active)
+     ORDER BY CASE WHEN t.appointment_agent_id = %(agent)s THEN 0 ELSE 1 END, t.appointment_at, t.id
+     LIMIT 1 {lock}),
+    (SELECT t.id FROM callback_callbacktask t
+     WHERE {due} AND t.appointment_at IS NULL AND t.holder_id IS NOT NULL AND t.lease_expires_at <= %(now)s
+     ORDER BY t.deadline, t.attempts, t.created_at LIMIT 1 {lock}),
+    (SELECT t.id FROM callback_callbacktask t
+     WHERE {due} AND t.appointment_at IS NULL AND t.holder_id IS NULL
+     ORDER BY t.deadline, t.attempts, t.created_at LIMIT 1 {lock})
+)
+AND status = 'open' AND (holder_id IS NULL OR lease_expires_at <= %(now)s)
+AND NOT EXISTS (SELECT 1 FROM callback_callbacktask h
+                WHERE h.holder_id = %(agent)s AND h.lease_expires_at > %(now)s AND h.status = 'open')
+RETURNING *
+"""
+DUE_SQL = "t.status = 'open' AND t.queue_id IN ({queues}) AND t.deadline > %(now)s AND t.next_attempt_at <= %(now)s"
 
 
-def _due_key(task: CallbackTask) -> tuple:
-    return (task.deadline, task.attempts, task.created_at)
-
-
-@transaction.atomic
 def claim_next_task(*, agent, now: dt.datetime | None = None) -> CallbackTask | None:
-    """The next task for `agent`, leased to them; None when nothing is due.
+    """The next task for `agent`, leased to them; None when nothing is due. An agent holds one task at
+    a time: while their lease is live they get the same task back.
 
-    Why it cannot double-claim: on PostgreSQL each candidate row is locked with SELECT … FOR UPDATE
-    SKIP LOCKED inside this transaction, so two claimers never lock the same row; a row locked by a
-    claim that has since committed is re-checked by PostgreSQL against the WHERE clause, and the
-    final conditional UPDATE (holder empty or lease lapsed) must change exactly one row. On SQLite
-    the transaction is IMMEDIATE (config/settings.py): it takes the database write lock at BEGIN, so
-    claims run one after another and the second sees the first one's holder.
+    Why it cannot double-claim: on PostgreSQL two claimers never lock the same row (FOR UPDATE SKIP
+    LOCKED); a row that another claim updated and committed meanwhile is re-checked by PostgreSQL
+    against the WHERE clause before it is locked, and drops out because it has a live holder; and the
+    UPDATE repeats that condition (holder empty or lease lapsed) on the row it changes. On SQLite the
+    statement takes the database write lock (config/settings.py opens transactions IMMEDIATE):
+    claims are serialised, and one UPDATE statement is atomic. Being one statement, the claim needs no
+    transaction of its own (it joins the caller's if there is one).
     """
     now = now or timezone.now()
-    held = (
-        CallbackTask.objects.select_for_update()
-        .filter(holder=agent, lease_expires_at__gt=now, status=TaskStatus.OPEN)
-        .order_by("lease_expires_at")
+    queue_ids = open_queue_ids(agent, now=now)
+    if queue_ids:
+        ops = connection.ops
+        params = {
+            "agent": agent.pk, "now": ops.adapt_datetimefield_value(now),
+            "until": ops.adapt_datetimefield_value(now + lease_length()),
+            "grace_cut": ops.adapt_datetimefield_value(now - appointment_grace()),
+            **{f"q{i}": queue_id for i, queue_id in enumerate(queue_ids)},
+        }
+        due = DUE_SQL.format(queues=", ".join(f"%(q{i})s" for i in range(len(queue_ids))))
+        lock = "FOR UPDATE OF t SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+        # A raw queryset maps the RETURNING row onto the model with the usual field conversions.
+        claimed = list(CallbackTask.objects.raw(CLAIM_SQL.format(due=due, lock=lock), params))
+        if claimed:
+            return claimed[0]
+    # Nothing new: what the agent already holds, with its lease renewed, if anything.
+    task = (
+        CallbackTask.objects.filter(holder=agent, lease_expires_at__gt=now, status=TaskStatus.OPEN)
+        .order_by("-lease_expires_at")
         .first()
     )
-    if held is not None:  # one task at a time: the agent gets back what they already hold
-        _lease(held, agent, now)
-        return held
-    queue_ids = open_queue_ids(agent, now=now)
-    if not queue_ids:
-        return None
-    due = CallbackTask.objects.filter(
-        status=TaskStatus.OPEN, queue_id__in=queue_ids, deadline__gt=now, next_attempt_at__lte=now
-    )
-    free = Q(holder__isnull=True) | Q(lease_expires_at__lte=now)
-    for candidate in _candidates(due, free, agent, now):
-        if candidate is not None and _lease(candidate, agent, now):
-            return candidate
-    return None
-
-
-def _candidates(due: QuerySet[CallbackTask], free: Q, agent, now: dt.datetime):
-    appointments = due.filter(free, appointment_at__lte=now)
-    yield _lock_first(appointments.filter(appointment_agent=agent).order_by("appointment_at", "id"))
-    # Open to anyone: nobody owns it, or its agent let the grace period pass, or has left.
-    yield _lock_first(
-        appointments.filter(
-            Q(appointment_agent__isnull=True)
-            | Q(appointment_at__lte=now - appointment_grace())
-            | Q(appointment_agent__is_active=False)
-        ).order_by("appointment_at", "id")
-    )
-    # Unheld tasks come from a partial index in due order; tasks whose lease lapsed (the sweep clears
-    # them within a minute) are a second, small query. The better of the two is served.
-    order = ("deadline", "attempts", "created_at")
-    plain = due.filter(appointment_at__isnull=True)
-    unheld = _lock_first(plain.filter(holder__isnull=True).order_by(*order))
-    lapsed = _lock_first(plain.filter(holder__isnull=False, lease_expires_at__lte=now).order_by(*order))
-    yield from sorted((t for t in (unheld, lapsed) if t is not None), key=_due_key)
-
-
-def _lease(task: CallbackTask, agent, now: dt.datetime) -> bool:
-    until = now + lease_length()
-    mine_or_free = Q(holder__isnull=True) | Q(lease_expires_at__lte=now) | Q(holder=agent)
-    updated = CallbackTask.objects.filter(mine_or_free, pk=task.pk, status=TaskStatus.OPEN).update(
-        holder=agent, lease_expires_at=until, updated_at=now
-    )
-    if updated != 1:
-        return False
-    task.holder, task.lease_expires_at = agent, until
-    return True
+    if task is not None:
+        renew_lease(task=task, agent=agent, now=now)
+    return task
 
 
 def holds_or_may_take(task: CallbackTask, agent, *, now: dt.datetime) -> bool:
