@@ -41,8 +41,15 @@ def setup(n_tasks: int, n_claimers: int):
     call_command("migrate", verbosity=0)
     team, _ = Team.objects.get_or_create(name="bench team")
     queue, _ = Queue.objects.update_or_create(
-        code="bench", defaults={"name": "bench", "weekday_start": "00:00", "weekday_end": "23:59:59",
-                                "weekend_start": "00:00", "weekend_end": "23:59:59"})
+        code="bench",
+        defaults={
+            "name": "bench",
+            "weekday_start": "00:00",
+            "weekday_end": "23:59:59",
+            "weekend_start": "00:00",
+            "weekend_end": "23:59:59",
+        },
+    )
     queue.teams.add(team)
     agents = []
     group = Group.objects.get(name="agent")
@@ -61,18 +68,20 @@ def setup(n_tasks: int, n_claimers: int):
             cur.execute("DELETE FROM callback_callbacktask WHERE queue_id = %s", [queue.pk])
             cur.execute("DELETE FROM callback_policy WHERE policy_no LIKE 'BENCH%%'")
             cur.execute(
-                """INSERT INTO callback_policy (policy_no, product_code, product_name, product_type, whole_life,
-                       payment_frequency, channel, branch_code, branch_name, agent_code, agent_name, outlet_code,
-                       issue_date, receipt_date, in_scope, row_digest, created_at, updated_at)
+                """INSERT INTO callback_policy (policy_no, product_code, product_name, product_type,
+                       whole_life, payment_frequency, channel, branch_code, branch_name, agent_code,
+                       agent_name, outlet_code, issue_date, receipt_date, in_scope, row_digest, created_at,
+                       updated_at)
                    SELECT 'BENCH' || lpad(g::text, 9, '0'), 'P1', 'bench', 'traditional', true, 'annual',
-                          'agency', 'B1', 'b', 'A1', 'a', '', current_date - 5, current_date - (g %% 10), true, '',
-                          now(), now()
+                          'agency', 'B1', 'b', 'A1', 'a', '', current_date - 5, current_date - (g %% 10),
+                          true, '', now(), now()
                    FROM generate_series(1, %s) g""",
                 [n_tasks],
             )
             cur.execute(
-                """INSERT INTO callback_callbacktask (policy_id, queue_id, status, window_start, window_end, deadline,
-                       next_attempt_at, attempts, dead_numbers, outcome, created_at, updated_at, review_note)
+                """INSERT INTO callback_callbacktask (policy_id, queue_id, status, window_start, window_end,
+                       deadline, next_attempt_at, attempts, dead_numbers, outcome, created_at, updated_at,
+                       review_note)
                    SELECT p.id, %s, 'open', p.receipt_date + 1, p.receipt_date + 15,
                           (p.receipt_date + 16)::timestamp AT TIME ZONE 'Asia/Shanghai',
                           now() - interval '1 hour', (p.id %% 3), '[]'::jsonb, '',
@@ -85,7 +94,9 @@ def setup(n_tasks: int, n_claimers: int):
         # Every run starts from the same state: all open, unheld.
         cur.execute(
             "UPDATE callback_callbacktask SET status='open', holder_id=NULL, lease_expires_at=NULL "
-            "WHERE queue_id = %s AND (status <> 'open' OR holder_id IS NOT NULL)", [queue.pk])
+            "WHERE queue_id = %s AND (status <> 'open' OR holder_id IS NOT NULL)",
+            [queue.pk],
+        )
         cur.execute("VACUUM ANALYZE callback_callbacktask")
     return queue, agents
 
@@ -106,8 +117,10 @@ def bare_claim(conn, queue_id: int, agent_id: int) -> int | None:
         if row is None:
             return None
         cur.execute(
-            "UPDATE callback_callbacktask SET holder_id = %s, lease_expires_at = now() + interval '15 minutes' "
-            "WHERE id = %s", [agent_id, row[0]])
+            "UPDATE callback_callbacktask SET holder_id = %s, "
+            "lease_expires_at = now() + interval '15 minutes' WHERE id = %s",
+            [agent_id, row[0]],
+        )
         return row[0]
 
 
@@ -120,8 +133,14 @@ def _claimer_process(method: str, queue_id: int, agent_ids: list[int], stop_at: 
     from callback.queue import claim_next_task
 
     db = connection.settings_dict
-    conninfo = dict(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
-                    dbname=db["NAME"], autocommit=True)
+    conninfo = dict(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    )
     agents = list(User.objects.filter(pk__in=agent_ids))
     connections.close_all()
     latencies: list[float] = []
@@ -180,8 +199,12 @@ def run_phase(name: str, method: str, queue, agents, seconds: float, think_ms: f
     out = ctx.Queue()
     stop_at = time.time() + seconds
     ids = [a.pk for a in agents]
-    procs = [ctx.Process(target=_claimer_process, args=(method, queue.pk, ids[i::processes], stop_at, think_ms, out))
-             for i in range(processes)]
+    procs = [
+        ctx.Process(
+            target=_claimer_process, args=(method, queue.pk, ids[i::processes], stop_at, think_ms, out)
+        )
+        for i in range(processes)
+    ]
     began = time.perf_counter()
     for p in procs:
         p.start()
@@ -197,7 +220,10 @@ def run_phase(name: str, method: str, queue, agents, seconds: float, think_ms: f
     doubles = sum(n - 1 for n in Counter(claimed).values() if n > 1)
     lat = sorted(latencies)
     return {
-        "phase": name, "method": method, "claims": len(claimed), "doubles": doubles,
+        "phase": name,
+        "method": method,
+        "claims": len(claimed),
+        "doubles": doubles,
         "throughput": len(claimed) / elapsed,
         "p50_ms": 1000 * statistics.median(lat) if lat else 0.0,
         "p99_ms": 1000 * lat[int(0.99 * (len(lat) - 1))] if lat else 0.0,
@@ -205,12 +231,16 @@ def run_phase(name: str, method: str, queue, agents, seconds: float, think_ms: f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--claimers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--think", type=float, default=250, help="mean pause between claims when paced (ms)")
-    parser.add_argument("--processes", type=int, default=5, help="claimer processes (threads spread over them)")
+    parser.add_argument(
+        "--processes", type=int, default=5, help="claimer processes (threads spread over them)"
+    )
     args = parser.parse_args()
     django.setup()
     queue, agents = setup(args.tasks, args.claimers)
@@ -219,9 +249,12 @@ def main() -> None:
         for method in ("bare", "huifang"):
             result = run_phase(phase, method, queue, agents, args.seconds, think, args.processes)
             results.append(result)
-            print(f"{phase:9} {method:7} claims={result['claims']:6} doubles={result['doubles']} "
-                  f"throughput={result['throughput']:7.1f}/s p50={result['p50_ms']:6.2f} ms "
-                  f"p99={result['p99_ms']:6.2f} ms", flush=True)
+            print(
+                f"{phase:9} {method:7} claims={result['claims']:6} doubles={result['doubles']} "
+                f"throughput={result['throughput']:7.1f}/s p50={result['p50_ms']:6.2f} ms "
+                f"p99={result['p99_ms']:6.2f} ms",
+                flush=True,
+            )
     by = {(r["phase"], r["method"]): r for r in results}
     for phase in ("saturated", "paced"):
         ratio = by[(phase, "huifang")]["throughput"] / by[(phase, "bare")]["throughput"]

@@ -8,7 +8,16 @@ from django.utils import timezone
 
 from .models import CallbackTask
 
-TASK_COLUMNS = ["policy_no", "status", "queue", "window_start", "window_end", "next_attempt_at", "attempts", "outcome"]
+TASK_COLUMNS = [
+    "policy_no",
+    "status",
+    "queue",
+    "window_start",
+    "window_end",
+    "next_attempt_at",
+    "attempts",
+    "outcome",
+]
 
 
 def task_rows(*, status: str = "", queue_code: str = "") -> Iterator[list[str]]:
@@ -18,13 +27,25 @@ def task_rows(*, status: str = "", queue_code: str = "") -> Iterator[list[str]]:
     if queue_code:
         tasks = tasks.filter(queue__code=queue_code)
     rows = tasks.values_list(
-        "policy__policy_no", "status", "queue__code", "window_start", "window_end", "next_attempt_at", "attempts",
+        "policy__policy_no",
+        "status",
+        "queue__code",
+        "window_start",
+        "window_end",
+        "next_attempt_at",
+        "attempts",
         "outcome",
     )
     for policy_no, st, queue, start, end, next_at, attempts, outcome in rows.iterator(chunk_size=5000):
         yield [
-            policy_no, st, queue or "", start.isoformat() if start else "", end.isoformat() if end else "",
-            timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M") if next_at else "", str(attempts), outcome,
+            policy_no,
+            st,
+            queue or "",
+            start.isoformat() if start else "",
+            end.isoformat() if end else "",
+            timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M") if next_at else "",
+            str(attempts),
+            outcome,
         ]
 
 

@@ -49,18 +49,27 @@ MIN_DAYS_BEFORE_UNREACHABLE = 2
 def load_retry_rules() -> dict[str, Retry]:
     rules = dict(DEFAULT_RETRIES)
     for row in RetryRule.objects.all():
-        rules[row.outcome] = Retry(dt.timedelta(minutes=row.retry_after_minutes), row.max_attempts_per_day,
-                                   row.give_up_after)
+        rules[row.outcome] = Retry(
+            dt.timedelta(minutes=row.retry_after_minutes), row.max_attempts_per_day, row.give_up_after
+        )
     return rules
 
 
 def may_fail_unreachable(attempt_days: list[dt.date]) -> bool:
-    return len(attempt_days) >= MIN_ATTEMPTS_BEFORE_UNREACHABLE and len(set(attempt_days)) >= MIN_DAYS_BEFORE_UNREACHABLE
+    return (
+        len(attempt_days) >= MIN_ATTEMPTS_BEFORE_UNREACHABLE
+        and len(set(attempt_days)) >= MIN_DAYS_BEFORE_UNREACHABLE
+    )
 
 
 def plan_retry(
-    *, outcome: str, now: dt.datetime, attempt_days: list[dt.date], rules: dict[str, Retry],
-    hours: CallingHours, holidays: frozenset[dt.date] = frozenset(),
+    *,
+    outcome: str,
+    now: dt.datetime,
+    attempt_days: list[dt.date],
+    rules: dict[str, Retry],
+    hours: CallingHours,
+    holidays: frozenset[dt.date] = frozenset(),
 ) -> dt.datetime | None:
     """When to call again after `outcome`; None means give up (fail as unreachable).
 
@@ -91,8 +100,10 @@ def numbers_on_file(applicant: Party | None) -> list[tuple[str, str]]:
     if applicant is None:
         return []
     found = []
-    for field, raw, e164 in (("mobile", applicant.mobile, applicant.mobile_e164),
-                             ("phone", applicant.phone, applicant.phone_e164)):
+    for field, raw, e164 in (
+        ("mobile", applicant.mobile, applicant.mobile_e164),
+        ("phone", applicant.phone, applicant.phone_e164),
+    ):
         if raw or e164:
             found.append((field, e164 or raw))
     return found
@@ -116,11 +127,19 @@ def _field_dialled(task: CallbackTask, applicant: Party | None, dialled: str) ->
 def raise_callback_flag(*, task: CallbackTask, code: str, field: str, detail: str, by=None) -> ContactFlag:
     """One live flag per (policy, party, field, code): a second failure refreshes nothing."""
     flag = ContactFlag.objects.filter(
-        policy_id=task.policy_id, party=PartyRole.APPLICANT, field=field, code=code, status__in=ACTIVE_FLAG_STATUSES
+        policy_id=task.policy_id,
+        party=PartyRole.APPLICANT,
+        field=field,
+        code=code,
+        status__in=ACTIVE_FLAG_STATUSES,
     ).first()
     if flag is None:
         flag = ContactFlag.objects.create(
-            policy_id=task.policy_id, party=PartyRole.APPLICANT, field=field, code=code, detail=detail[:300],
+            policy_id=task.policy_id,
+            party=PartyRole.APPLICANT,
+            field=field,
+            code=code,
+            detail=detail[:300],
             raised_by=by,
         )
     return flag
@@ -167,7 +186,9 @@ def record_attempt(
     if outcome == Outcome.CALLBACK_REQUESTED:
         _check_appointment(locked, appointment_at, now, hours, holidays)
 
-    applicant = Party.objects.filter(policy_id=locked.policy_id, role=PartyRole.APPLICANT).order_by("seq").first()
+    applicant = (
+        Party.objects.filter(policy_id=locked.policy_id, role=PartyRole.APPLICANT).order_by("seq").first()
+    )
     attempt = attempt or CallAttempt(task=locked, agent=agent)
     attempt.outcome, attempt.ended_at, attempt.notes = outcome, now, notes
     attempt.number_dialled = number_dialled or attempt.number_dialled
@@ -194,8 +215,13 @@ def record_attempt(
         locked.next_attempt_at = appointment_at
     elif outcome == Outcome.AGENT_ANSWERED:
         _close(locked, TaskStatus.FAILED, now)
-        raise_callback_flag(task=locked, code=FlagCode.CALLBACK_AGENT_ANSWERED, field=field,
-                            detail=_("Answered by sales staff at %(number)s") % {"number": number}, by=agent)
+        raise_callback_flag(
+            task=locked,
+            code=FlagCode.CALLBACK_AGENT_ANSWERED,
+            field=field,
+            detail=_("Answered by sales staff at %(number)s") % {"number": number},
+            by=agent,
+        )
     elif outcome == Outcome.WRONG_NUMBER:
         if number and _digits(number) not in {_digits(n) for n in locked.dead_numbers}:
             locked.dead_numbers = [*locked.dead_numbers, number]
@@ -204,17 +230,29 @@ def record_attempt(
             locked.next_attempt_at = hours.next_open(now, holidays) or now
         else:
             _close(locked, TaskStatus.FAILED, now)
-            raise_callback_flag(task=locked, code=FlagCode.CALLBACK_WRONG_NUMBER, field=field,
-                                detail=_("Wrong number or out of service: %(number)s") % {"number": number},
-                                by=agent)
+            raise_callback_flag(
+                task=locked,
+                code=FlagCode.CALLBACK_WRONG_NUMBER,
+                field=field,
+                detail=_("Wrong number or out of service: %(number)s") % {"number": number},
+                by=agent,
+            )
     else:  # no answer, busy, hung up
         days = attempt_days(locked, hours)
-        retry_at = plan_retry(outcome=outcome, now=now, attempt_days=days, rules=load_retry_rules(), hours=hours,
-                              holidays=holidays)
+        retry_at = plan_retry(
+            outcome=outcome,
+            now=now,
+            attempt_days=days,
+            rules=load_retry_rules(),
+            hours=hours,
+            holidays=holidays,
+        )
         if retry_at is None:
             _close(locked, TaskStatus.FAILED, now)
             raise_callback_flag(
-                task=locked, code=FlagCode.CALLBACK_UNREACHABLE, field=field,
+                task=locked,
+                code=FlagCode.CALLBACK_UNREACHABLE,
+                field=field,
                 detail=_("%(count)s attempts on %(days)s days without reaching the applicant")
                 % {"count": len(days), "days": len(set(days))},
                 by=agent,
@@ -254,8 +292,9 @@ def _check_appointment(task, appointment_at, now, hours: CallingHours, holidays)
 
 
 @transaction.atomic
-def review_task(*, task: CallbackTask, supervisor, verified: bool, note: str = "",
-                now: dt.datetime | None = None) -> CallbackTask:
+def review_task(
+    *, task: CallbackTask, supervisor, verified: bool, note: str = "", now: dt.datetime | None = None
+) -> CallbackTask:
     """A supervisor's decision on a task in review: verified, or failed with a note."""
     now = now or timezone.now()
     locked = CallbackTask.objects.select_for_update().get(pk=task.pk)
@@ -264,6 +303,11 @@ def review_task(*, task: CallbackTask, supervisor, verified: bool, note: str = "
     if not verified and not note.strip():
         raise AttemptError(_("Say why the verification failed."))
     locked.status = TaskStatus.COMPLETED if verified else TaskStatus.FAILED
-    locked.closed_at, locked.reviewed_by, locked.reviewed_at, locked.review_note = now, supervisor, now, note.strip()
+    locked.closed_at, locked.reviewed_by, locked.reviewed_at, locked.review_note = (
+        now,
+        supervisor,
+        now,
+        note.strip(),
+    )
     locked.save()
     return locked

@@ -63,7 +63,9 @@ def clear_config_cache(**kwargs) -> None:
 
 for _model in (Queue, Team, StaffProfile, Holiday):
     post_save.connect(clear_config_cache, sender=_model, dispatch_uid=f"queue-cache-save-{_model.__name__}")
-    post_delete.connect(clear_config_cache, sender=_model, dispatch_uid=f"queue-cache-delete-{_model.__name__}")
+    post_delete.connect(
+        clear_config_cache, sender=_model, dispatch_uid=f"queue-cache-delete-{_model.__name__}"
+    )
 m2m_changed.connect(clear_config_cache, sender=Queue.teams.through, dispatch_uid="queue-cache-teams")
 
 
@@ -107,7 +109,16 @@ AND NOT EXISTS (SELECT 1 FROM callback_callbacktask h
                 WHERE h.holder_id = %(agent)s AND h.lease_expires_at > %(now)s AND h.status = 'open')
 RETURNING *
 """
-DUE_SQL = "t.status = 'open' AND t.queue_id IN ({queues}) AND t.deadline > %(now)s AND t.next_attempt_at <= %(now)s"
+
+
+def due_order_key(*, deadline: dt.datetime, attempts: int, created_at: dt.datetime) -> tuple:
+    """Bucket 3's order as a Python key (what bench/queue_sim.py simulates); tests pin it to CLAIM_SQL."""
+    return (deadline, attempts, created_at)
+
+
+DUE_SQL = (
+    "t.status = 'open' AND t.queue_id IN ({queues}) AND t.deadline > %(now)s AND t.next_attempt_at <= %(now)s"
+)
 
 
 def claim_next_task(*, agent, now: dt.datetime | None = None) -> CallbackTask | None:
@@ -127,7 +138,8 @@ def claim_next_task(*, agent, now: dt.datetime | None = None) -> CallbackTask | 
     if queue_ids:
         ops = connection.ops
         params = {
-            "agent": agent.pk, "now": ops.adapt_datetimefield_value(now),
+            "agent": agent.pk,
+            "now": ops.adapt_datetimefield_value(now),
             "until": ops.adapt_datetimefield_value(now + lease_length()),
             "grace_cut": ops.adapt_datetimefield_value(now - appointment_grace()),
             **{f"q{i}": queue_id for i, queue_id in enumerate(queue_ids)},
@@ -153,7 +165,9 @@ def holds_or_may_take(task: CallbackTask, agent, *, now: dt.datetime) -> bool:
     """The agent may act on the open task: they hold it, or nobody holds it under a live lease."""
     if task.status != TaskStatus.OPEN:
         return False
-    return task.holder_id in (None, agent.pk) or (task.lease_expires_at is not None and task.lease_expires_at <= now)
+    return task.holder_id in (None, agent.pk) or (
+        task.lease_expires_at is not None and task.lease_expires_at <= now
+    )
 
 
 def renew_lease(*, task: CallbackTask, agent, now: dt.datetime | None = None) -> bool:

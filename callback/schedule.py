@@ -80,15 +80,21 @@ class CallingHours:
         if queue is None:
             return cls()
         return cls(
-            queue.timezone or DEFAULT_TZ, queue.weekday_start, queue.weekday_end, queue.weekend_start,
+            queue.timezone or DEFAULT_TZ,
+            queue.weekday_start,
+            queue.weekday_end,
+            queue.weekend_start,
             queue.weekend_end,
         )
 
     def hours_on(self, day: dt.date, holidays: frozenset[dt.date]) -> tuple[dt.time, dt.time] | None:
         if day in holidays:
             return None
-        start, end = (self.weekend_start, self.weekend_end) if day.weekday() >= 5 else (
-            self.weekday_start, self.weekday_end)
+        start, end = (
+            (self.weekend_start, self.weekend_end)
+            if day.weekday() >= 5
+            else (self.weekday_start, self.weekday_end)
+        )
         return (start, end) if start < end else None
 
     def is_open(self, at: dt.datetime, holidays: frozenset[dt.date] = frozenset()) -> bool:
@@ -160,8 +166,13 @@ def load_routes() -> tuple[list[Route], int | None]:
 
 
 def route_queue(
-    routes: Sequence[Route], default_queue_id: int | None, *, channel: str, branch_code: str,
-    product_type: str, age: int | None,
+    routes: Sequence[Route],
+    default_queue_id: int | None,
+    *,
+    channel: str,
+    branch_code: str,
+    product_type: str,
+    age: int | None,
 ) -> int | None:
     for route in routes:
         if route.matches(channel=channel, branch_code=branch_code, product_type=product_type, age=age):
@@ -218,24 +229,42 @@ _SYNC_FIELDS = ["queue_id", "status", "window_start", "window_end", "deadline", 
 def _sync_batch(ids, rules, routes, default_queue, tz_of_queue, today, now) -> int:
     if not ids:
         return 0
-    rows = Policy.objects.filter(pk__in=ids).values_list("pk", "receipt_date", "channel", "branch_code", "product_type")
+    rows = Policy.objects.filter(pk__in=ids).values_list(
+        "pk", "receipt_date", "channel", "branch_code", "product_type"
+    )
     births = dict(
-        Party.objects.filter(policy_id__in=ids, role="applicant", seq=0).values_list("policy_id", "birth_date")
+        Party.objects.filter(policy_id__in=ids, role="applicant", seq=0).values_list(
+            "policy_id", "birth_date"
+        )
     )
     existing = {t.policy_id: t for t in CallbackTask.objects.filter(policy_id__in=ids)}
     to_create, to_update = [], []
-    for pk, receipt, channel, branch, product_type, in rows:
+    for (
+        pk,
+        receipt,
+        channel,
+        branch,
+        product_type,
+    ) in rows:
         task = existing.get(pk)
         if task is not None and task.status not in (TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN):
             continue  # completed, in review, failed or expired: history, not re-opened by a re-import
         queue_id = route_queue(
-            routes, default_queue, channel=channel, branch_code=branch, product_type=product_type,
+            routes,
+            default_queue,
+            channel=channel,
+            branch_code=branch,
+            product_type=product_type,
             age=age_on(births.get(pk), today),
         )
         if task is not None and task.holder_id is not None:
             queue_id = task.queue_id  # an agent is on it: do not pull it out of their queue
-        wanted = _wanted_state(receipt, rules.days_for(channel=channel, product_type=product_type),
-                               tz_of_queue.get(queue_id) or DEFAULT_TZ, task)
+        wanted = _wanted_state(
+            receipt,
+            rules.days_for(channel=channel, product_type=product_type),
+            tz_of_queue.get(queue_id) or DEFAULT_TZ,
+            task,
+        )
         wanted["queue_id"] = queue_id
         if task is None:
             to_create.append(CallbackTask(policy_id=pk, **wanted))
@@ -252,8 +281,13 @@ def _sync_batch(ids, rules, routes, default_queue, tz_of_queue, today, now) -> i
 
 def _wanted_state(receipt: dt.date | None, days: int, tz_name: str, task: CallbackTask | None) -> dict:
     if receipt is None:
-        return dict(status=TaskStatus.AWAITING_RECEIPT, window_start=None, window_end=None, deadline=None,
-                    next_attempt_at=None)
+        return dict(
+            status=TaskStatus.AWAITING_RECEIPT,
+            window_start=None,
+            window_end=None,
+            deadline=None,
+            next_attempt_at=None,
+        )
     start, end = free_look_window(receipt, days)
     opens = start_of_day(start, tz_name)
     next_attempt = opens
@@ -262,5 +296,10 @@ def _wanted_state(receipt: dt.date | None, days: int, tz_name: str, task: Callba
         next_attempt = max(task.next_attempt_at, opens)
         if task.window_start == start and task.window_end == end:
             next_attempt = task.next_attempt_at
-    return dict(status=TaskStatus.OPEN, window_start=start, window_end=end, deadline=deadline_for(end, tz_name),
-                next_attempt_at=next_attempt)
+    return dict(
+        status=TaskStatus.OPEN,
+        window_start=start,
+        window_end=end,
+        deadline=deadline_for(end, tz_name),
+        next_attempt_at=next_attempt,
+    )

@@ -78,10 +78,15 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     related = ("policy", "queue", "holder", "appointment_agent")
     held = list(tasks.filter(held_q).select_related(*related).order_by("lease_expires_at")[:50])
     appointments = list(
-        tasks.filter(open_, appointment_at__isnull=False, appointment_at__lte=end_of_today + dt.timedelta(days=1))
-        .select_related(*related).order_by("appointment_at")[:50]
+        tasks.filter(
+            open_, appointment_at__isnull=False, appointment_at__lte=end_of_today + dt.timedelta(days=1)
+        )
+        .select_related(*related)
+        .order_by("appointment_at")[:50]
     )
-    closing_list = list(tasks.filter(closing_q).select_related(*related).order_by("deadline", "attempts")[:20])
+    closing_list = list(
+        tasks.filter(closing_q).select_related(*related).order_by("deadline", "attempts")[:20]
+    )
     per_queue = {
         row["queue_id"]: row
         for row in tasks.values("queue_id").annotate(
@@ -98,12 +103,21 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     rows = []
     for queue in Queue.objects.order_by("name"):
         counts = per_queue.get(queue.pk, {})
-        rows.append(QueueRow(queue, CallingHours.of(queue).is_open(now, holidays),
-                             **{k: v for k, v in counts.items() if k != "queue_id"}))
-    return Dashboard(now=now, held=held, appointments=appointments, closing_list=closing_list, queues=rows, **totals)
+        rows.append(
+            QueueRow(
+                queue,
+                CallingHours.of(queue).is_open(now, holidays),
+                **{k: v for k, v in counts.items() if k != "queue_id"},
+            )
+        )
+    return Dashboard(
+        now=now, held=held, appointments=appointments, closing_list=closing_list, queues=rows, **totals
+    )
 
 
-def task_list(*, status: str = "", queue: str = "", branch: str = "", policy_no: str = "") -> QuerySet[CallbackTask]:
+def task_list(
+    *, status: str = "", queue: str = "", branch: str = "", policy_no: str = ""
+) -> QuerySet[CallbackTask]:
     tasks = CallbackTask.objects.select_related("policy", "queue", "holder", "appointment_agent").order_by(
         "deadline", "pk"
     )

@@ -38,17 +38,18 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     now = now or timezone.now()
     report = SweepReport()
     # A lease nobody renewed returns its task to the queue.
-    report.leases_expired = CallbackTask.objects.filter(holder__isnull=False, lease_expires_at__lte=now).update(
-        holder=None, lease_expires_at=None, updated_at=now
-    )
+    report.leases_expired = CallbackTask.objects.filter(
+        holder__isnull=False, lease_expires_at__lte=now
+    ).update(holder=None, lease_expires_at=None, updated_at=now)
     # An appointment its agent did not take within the grace period is open to anyone.
     report.appointments_opened = CallbackTask.objects.filter(
         status=TaskStatus.OPEN, appointment_agent__isnull=False, appointment_at__lte=now - appointment_grace()
     ).update(appointment_agent=None, updated_at=now)
     report.windows_closed = close_windows(now=now)
     arrived = list(
-        CallbackTask.objects.filter(status=TaskStatus.AWAITING_RECEIPT, policy__receipt_date__isnull=False)
-        .values_list("policy_id", flat=True)[:50_000]
+        CallbackTask.objects.filter(
+            status=TaskStatus.AWAITING_RECEIPT, policy__receipt_date__isnull=False
+        ).values_list("policy_id", flat=True)[:50_000]
     )
     if arrived:
         report.receipts_arrived = sync_tasks(policy_ids=arrived, now=now)
@@ -70,17 +71,24 @@ def close_windows(*, now: dt.datetime) -> int:
             ids = [t.pk for t in tasks]
             # Status and flag change in one transaction: a crash leaves both undone, a re-run redoes both.
             CallbackTask.objects.filter(pk__in=ids).update(
-                status=TaskStatus.EXPIRED, closed_at=now, holder=None, lease_expires_at=None,
-                appointment_agent=None, updated_at=now,
+                status=TaskStatus.EXPIRED,
+                closed_at=now,
+                holder=None,
+                lease_expires_at=None,
+                appointment_agent=None,
+                updated_at=now,
             )
             mobiles = dict(
-                Party.objects.filter(policy_id__in=[t.policy_id for t in tasks], role=PartyRole.APPLICANT, seq=0)
+                Party.objects.filter(
+                    policy_id__in=[t.policy_id for t in tasks], role=PartyRole.APPLICANT, seq=0
+                )
                 .filter(~Q(mobile="") | ~Q(mobile_e164=""))
                 .values_list("policy_id", "mobile")
             )
             for task in tasks:
                 raise_callback_flag(
-                    task=task, code=FlagCode.CALLBACK_UNREACHABLE,
+                    task=task,
+                    code=FlagCode.CALLBACK_UNREACHABLE,
                     field="mobile" if task.policy_id in mobiles or not _has_phone(task) else "phone",
                     detail=_("Free-look period ended %(date)s after %(count)s attempts")
                     % {"date": task.window_end, "count": task.attempts},
@@ -95,4 +103,3 @@ def _has_phone(task: CallbackTask) -> bool:
 def run_sweep() -> dict:
     """The RQ job (callback/cron.py)."""
     return sweep().as_dict()
-

@@ -55,20 +55,42 @@ def queue(code: str = "main", is_default: bool = True, **kwargs) -> models.Queue
     return QueueFactory(code=code, is_default=is_default, **kwargs)
 
 
-def policy_with_applicant(*, receipt: dt.date | None, mobile="13800138000", phone="", birth=dt.date(1980, 5, 6),
-                          **policy_kwargs) -> models.Policy:
+def policy_with_applicant(
+    *, receipt: dt.date | None, mobile="13800138000", phone="", birth=dt.date(1980, 5, 6), **policy_kwargs
+) -> models.Policy:
     policy = PolicyFactory(receipt_date=receipt, **policy_kwargs)
-    PartyFactory(policy=policy, mobile=mobile, mobile_e164=f"+86{mobile}" if mobile else "", phone=phone,
-                 phone_e164="", birth_date=birth)
+    PartyFactory(
+        policy=policy,
+        mobile=mobile,
+        mobile_e164=f"+86{mobile}" if mobile else "",
+        phone=phone,
+        phone_e164="",
+        birth_date=birth,
+    )
     return policy
 
 
-def open_task(q: models.Queue, *, receipt: dt.date = dt.date(2026, 3, 1), days: int = 15, mobile="13800138000",
-              phone="", next_attempt_at: dt.datetime | None = None, attempts: int = 0, **kwargs) -> models.CallbackTask:
+def open_task(
+    q: models.Queue,
+    *,
+    receipt: dt.date = dt.date(2026, 3, 1),
+    days: int = 15,
+    mobile="13800138000",
+    phone="",
+    next_attempt_at: dt.datetime | None = None,
+    attempts: int = 0,
+    **kwargs,
+) -> models.CallbackTask:
     policy = policy_with_applicant(receipt=receipt, mobile=mobile, phone=phone)
     start, end = free_look_window(receipt, days)
     return models.CallbackTask.objects.create(
-        policy=policy, queue=q, status=models.TaskStatus.OPEN, window_start=start, window_end=end,
-        deadline=deadline_for(end), next_attempt_at=next_attempt_at or start_of_day(start), attempts=attempts,
+        policy=policy,
+        queue=q,
+        status=models.TaskStatus.OPEN,
+        window_start=start,
+        window_end=end,
+        deadline=deadline_for(end),
+        next_attempt_at=next_attempt_at or start_of_day(start),
+        attempts=attempts,
         **kwargs,
     )

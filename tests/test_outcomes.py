@@ -35,7 +35,12 @@ def test_verified_completes(q, agent):
     task = open_task(q)
     claim_next_task(agent=agent, now=NOW)
     task = _record(task, agent, Outcome.VERIFIED, number_dialled="13800138000")
-    assert (task.status, task.outcome, task.holder, task.attempts) == (TaskStatus.COMPLETED, "verified", None, 1)
+    assert (task.status, task.outcome, task.holder, task.attempts) == (
+        TaskStatus.COMPLETED,
+        "verified",
+        None,
+        1,
+    )
     assert CallAttempt.objects.get().number_dialled == "13800138000"
 
 
@@ -99,13 +104,21 @@ def test_give_up_only_after_three_attempts_on_two_days(q, agent):
     assert task.status == TaskStatus.OPEN  # three attempts, but all on one day
     task = _record(task, agent, Outcome.NO_ANSWER, now=at(2026, 3, 5, 9))
     assert task.status == TaskStatus.FAILED
-    assert ContactFlag.objects.filter(policy=task.policy, code="callback_unreachable", status="open").count() == 1
+    assert (
+        ContactFlag.objects.filter(policy=task.policy, code="callback_unreachable", status="open").count()
+        == 1
+    )
 
 
 def test_plan_retry_is_pure():
     hours = CallingHours()
-    assert plan_retry(outcome="busy", now=at(2026, 3, 4, 20, 10), attempt_days=[dt.date(2026, 3, 4)],
-                      rules=DEFAULT_RETRIES, hours=hours) == at(2026, 3, 5, 9)
+    assert plan_retry(
+        outcome="busy",
+        now=at(2026, 3, 4, 20, 10),
+        attempt_days=[dt.date(2026, 3, 4)],
+        rules=DEFAULT_RETRIES,
+        hours=hours,
+    ) == at(2026, 3, 5, 9)
 
 
 def test_wrong_number_tries_other_number_then_fails_with_flag(q, agent):
@@ -146,7 +159,9 @@ def test_callback_requested_is_an_appointment_for_that_agent(q, agent):
 def test_unusable_appointment_is_refused_with_a_reason(q, agent, when):
     task = open_task(q)
     with pytest.raises(AttemptError):
-        record_attempt(task=task, agent=agent, outcome=Outcome.CALLBACK_REQUESTED, appointment_at=when, now=NOW)
+        record_attempt(
+            task=task, agent=agent, outcome=Outcome.CALLBACK_REQUESTED, appointment_at=when, now=NOW
+        )
     assert not CallAttempt.objects.exists()
 
 

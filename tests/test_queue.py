@@ -101,10 +101,14 @@ def test_queue_hours_in_its_own_time_zone(agent, q):
 
 def test_own_appointment_first_then_open_appointments(q, agent, agent2):
     urgent = open_task(q, receipt=dt.date(2026, 2, 20))
-    mine = open_task(q, appointment_at=NOW - dt.timedelta(minutes=1), next_attempt_at=NOW - dt.timedelta(minutes=1))
+    mine = open_task(
+        q, appointment_at=NOW - dt.timedelta(minutes=1), next_attempt_at=NOW - dt.timedelta(minutes=1)
+    )
     mine.appointment_agent = agent
     mine.save()
-    nobody = open_task(q, appointment_at=NOW - dt.timedelta(minutes=2), next_attempt_at=NOW - dt.timedelta(minutes=2))
+    nobody = open_task(
+        q, appointment_at=NOW - dt.timedelta(minutes=2), next_attempt_at=NOW - dt.timedelta(minutes=2)
+    )
     assert claim_next_task(agent=agent2, now=NOW) == nobody  # an appointment open to anyone beats urgency
     assert claim_next_task(agent=agent, now=NOW) == mine
     third = agent_in(q, "zhang")
@@ -130,7 +134,9 @@ def test_appointment_of_an_agent_who_left_is_open_to_anyone(q, agent, agent2):
 
 
 def test_future_appointment_is_not_served_early(q, agent):
-    task = open_task(q, appointment_at=NOW + dt.timedelta(hours=9), next_attempt_at=NOW + dt.timedelta(hours=9))
+    task = open_task(
+        q, appointment_at=NOW + dt.timedelta(hours=9), next_attempt_at=NOW + dt.timedelta(hours=9)
+    )
     task.appointment_agent = agent
     task.save()
     assert claim_next_task(agent=agent, now=NOW) is None
@@ -165,7 +171,9 @@ def test_sweep_expires_lapsed_lease(q, agent):
 @pytest.mark.django_db(transaction=True)
 def test_twenty_threads_claim_every_task_exactly_once():
     if connection.vendor != "postgresql":
-        pytest.skip("SKIP LOCKED concurrency needs PostgreSQL; SQLite serialises writers (IMMEDIATE transactions)")
+        pytest.skip(
+            "SKIP LOCKED concurrency needs PostgreSQL; SQLite serialises writers (IMMEDIATE transactions)"
+        )
     from django.db import connections
 
     q = queue("race")
@@ -208,8 +216,12 @@ def test_dashboard_shows_live_queue_and_refreshes(client, q, agent):
     client.force_login(boss)
     from django.utils import timezone
 
-    task = open_task(q, receipt=timezone.localdate(), next_attempt_at=timezone.now() - dt.timedelta(minutes=1))
-    CallbackTask.objects.filter(pk=task.pk).update(holder=agent, lease_expires_at=timezone.now() + dt.timedelta(minutes=9))
+    task = open_task(
+        q, receipt=timezone.localdate(), next_attempt_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    CallbackTask.objects.filter(pk=task.pk).update(
+        holder=agent, lease_expires_at=timezone.now() + dt.timedelta(minutes=9)
+    )
     page = client.get("/queue/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -246,7 +258,10 @@ def test_task_list_filters_masks_and_review_actions(client, q, agent):
     assert response.status_code == 302
     refused.refresh_from_db()
     assert refused.status == "review"  # a failure needs a note
-    client.post(f"/tasks/{refused.pk}/review/", {"decision": "failed", "note": "客户否认投保", "next": "//evil.example"})
+    client.post(
+        f"/tasks/{refused.pk}/review/",
+        {"decision": "failed", "note": "客户否认投保", "next": "//evil.example"},
+    )
     refused.refresh_from_db()
     assert (refused.status, refused.review_note) == ("failed", "客户否认投保")
     assert client.post(f"/tasks/{other.pk}/review/", {"decision": "verified"}).status_code == 302
@@ -267,8 +282,10 @@ def test_demo_queue_step_is_idempotent_and_realistic(settings):
     def counts():
         return (
             sorted(CallbackTask.objects.values_list("status").annotate(n=Count("pk"))),
-            CallAttempt.objects.count(), ContactFlag.objects.filter(code="callback_unreachable").count(),
-            Queue.objects.count(), Holiday.objects.count(),
+            CallAttempt.objects.count(),
+            ContactFlag.objects.filter(code="callback_unreachable").count(),
+            Queue.objects.count(),
+            Holiday.objects.count(),
         )
 
     demo_queue.seed(users)
@@ -280,3 +297,23 @@ def test_demo_queue_step_is_idempotent_and_realistic(settings):
     assert first[2] >= 2 and first[3] == 3
     assert CallbackTask.objects.filter(appointment_agent=users["agent"]).count() >= 1
     assert CallbackTask.objects.filter(holder=users["agent2"]).count() == 1
+
+
+def test_claim_order_matches_the_order_the_simulation_uses(q):
+    """bench/queue_sim.py sorts with due_order_key: the SQL must serve tasks in that very order."""
+    from callback.queue import due_order_key
+
+    agents = [agent_in(q, f"a{i}") for i in range(6)]
+    tasks = [
+        open_task(q, receipt=dt.date(2026, 3, 2), attempts=1),
+        open_task(q, receipt=dt.date(2026, 3, 1), attempts=2),
+        open_task(q, receipt=dt.date(2026, 3, 2), attempts=0),
+        open_task(q, receipt=dt.date(2026, 3, 1), attempts=2),
+        open_task(q, receipt=dt.date(2026, 2, 25), attempts=5),
+        open_task(q, receipt=dt.date(2026, 3, 3), attempts=0),
+    ]
+    expected = sorted(
+        tasks, key=lambda t: due_order_key(deadline=t.deadline, attempts=t.attempts, created_at=t.created_at)
+    )
+    served = [claim_next_task(agent=a, now=NOW) for a in agents]
+    assert [t.pk for t in served] == [t.pk for t in expected]

@@ -27,8 +27,13 @@ def q():
     # Open round the clock so the API (which uses the real clock) always serves.
     from datetime import time
 
-    return queue("api", weekday_start=time(0, 0), weekday_end=time(23, 59, 59), weekend_start=time(0, 0),
-                 weekend_end=time(23, 59, 59))
+    return queue(
+        "api",
+        weekday_start=time(0, 0),
+        weekday_end=time(23, 59, 59),
+        weekend_start=time(0, 0),
+        weekend_end=time(23, 59, 59),
+    )
 
 
 @pytest.fixture
@@ -72,8 +77,11 @@ def test_heartbeat_release_and_conflicts(agent, due_task):
 def test_attempt_returns_next_state(agent, due_task):
     client = _client(agent)
     client.post("/api/v1/queue/next")
-    response = client.post(f"/api/v1/tasks/{due_task.pk}/attempts", {"outcome": "busy", "number_dialled": "13912345678"},
-                           format="json")
+    response = client.post(
+        f"/api/v1/tasks/{due_task.pk}/attempts",
+        {"outcome": "busy", "number_dialled": "13912345678"},
+        format="json",
+    )
     assert response.status_code == 201
     task = response.json()["task"]
     assert task["status"] == "open" and task["attempts"] == 1 and task["next_attempt_at"]
@@ -113,8 +121,11 @@ def test_appointment_through_api(agent, due_task):
     client.post("/api/v1/queue/next")
     hours = CallingHours()
     when = hours.next_open(start_of_day(timezone.localdate() + dt.timedelta(days=1)) + dt.timedelta(hours=10))
-    response = client.post(f"/api/v1/tasks/{due_task.pk}/attempts",
-                           {"outcome": "callback_requested", "appointment_at": when.isoformat()}, format="json")
+    response = client.post(
+        f"/api/v1/tasks/{due_task.pk}/attempts",
+        {"outcome": "callback_requested", "appointment_at": when.isoformat()},
+        format="json",
+    )
     if when >= due_task.deadline:  # pragma: no cover - only near a window's end
         assert response.status_code == 400
         return
@@ -131,6 +142,10 @@ def test_schema_has_queue_endpoints_without_warnings(tmp_path):
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
-    for endpoint in ("/api/v1/queue/next", "/api/v1/tasks/{id}/heartbeat", "/api/v1/tasks/{id}/release",
-                     "/api/v1/tasks/{id}/attempts"):
+    for endpoint in (
+        "/api/v1/queue/next",
+        "/api/v1/tasks/{id}/heartbeat",
+        "/api/v1/tasks/{id}/release",
+        "/api/v1/tasks/{id}/attempts",
+    ):
         assert endpoint in text

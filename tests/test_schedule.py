@@ -48,8 +48,9 @@ class TestWindowArithmetic:
         )
 
     def test_most_specific_free_look_rule_wins(self):
-        rules = FreeLookDays({("", ""): 15, ("bancassurance", ""): 20, ("", "annuity"): 18,
-                              ("bancassurance", "annuity"): 25})
+        rules = FreeLookDays(
+            {("", ""): 15, ("bancassurance", ""): 20, ("", "annuity"): 18, ("bancassurance", "annuity"): 25}
+        )
         assert rules.days_for(channel="agency", product_type="traditional") == 15
         assert rules.days_for(channel="bancassurance", product_type="traditional") == 20
         assert rules.days_for(channel="agency", product_type="annuity") == 18
@@ -109,7 +110,11 @@ class TestSyncTasks:
         assert sync_tasks(policy_ids=[p.pk for p in policies] * 2, now=NOW) == 0
         assert CallbackTask.objects.count() == 3
         task = CallbackTask.objects.get(policy=policies[0])
-        assert (task.status, task.window_start, task.window_end) == ("open", dt.date(2026, 3, 2), dt.date(2026, 3, 16))
+        assert (task.status, task.window_start, task.window_end) == (
+            "open",
+            dt.date(2026, 3, 2),
+            dt.date(2026, 3, 16),
+        )
         assert task.deadline == dt.datetime(2026, 3, 17, tzinfo=SH)
 
     def test_out_of_scope_policy_gets_no_task(self):
@@ -149,7 +154,9 @@ class TestSyncTasks:
 
     def test_free_look_rule_per_channel(self):
         queue("main", is_default=True)
-        FreeLookRule.objects.update_or_create(channel=Channel.BANCASSURANCE, product_type="", defaults={"days": 20})
+        FreeLookRule.objects.update_or_create(
+            channel=Channel.BANCASSURANCE, product_type="", defaults={"days": 20}
+        )
         policy = policy_with_applicant(receipt=dt.date(2026, 3, 1), channel=Channel.BANCASSURANCE)
         sync_tasks(now=NOW)
         assert CallbackTask.objects.get(policy=policy).window_end == dt.date(2026, 3, 21)
@@ -160,10 +167,12 @@ class TestSyncTasks:
         banca = queue("banca", is_default=False)
         RoutingRule.objects.create(queue=senior, order=10, min_age=60)
         RoutingRule.objects.create(queue=banca, order=20, channel=Channel.BANCASSURANCE)
-        old = policy_with_applicant(receipt=dt.date(2026, 3, 1), birth=dt.date(1960, 1, 1),
-                                    channel=Channel.BANCASSURANCE)
-        bank = policy_with_applicant(receipt=dt.date(2026, 3, 1), channel=Channel.BANCASSURANCE,
-                                     product_type=ProductType.ANNUITY)
+        old = policy_with_applicant(
+            receipt=dt.date(2026, 3, 1), birth=dt.date(1960, 1, 1), channel=Channel.BANCASSURANCE
+        )
+        bank = policy_with_applicant(
+            receipt=dt.date(2026, 3, 1), channel=Channel.BANCASSURANCE, product_type=ProductType.ANNUITY
+        )
         young = policy_with_applicant(receipt=dt.date(2026, 3, 1))
         sync_tasks(now=NOW)
         queue_of = dict(CallbackTask.objects.values_list("policy_id", "queue_id"))

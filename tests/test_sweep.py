@@ -67,7 +67,9 @@ def test_lapsed_lease_cleared_and_command_runs():
     q = queue("main")
     agent = agent_in(q, "li")
     live = open_task(q, receipt=timezone.localdate())
-    CallbackTask.objects.filter(pk=live.pk).update(holder=agent, lease_expires_at=timezone.now() + dt.timedelta(minutes=5))
+    CallbackTask.objects.filter(pk=live.pk).update(
+        holder=agent, lease_expires_at=timezone.now() + dt.timedelta(minutes=5)
+    )
     out = StringIO()
     call_command("sweep", stdout=out)
     assert "leases_expired=0" in out.getvalue()

@@ -1,4 +1,4 @@
-"""Admin for teams, queues, routing rules, calling hours, holidays, free-look and retry rules (queue issue)."""
+"""Admin for teams, queues, routing rules, calling hours, holidays, free-look and retry rules."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -14,16 +14,26 @@ class RoutingRuleInline(admin.TabularInline):
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "is_default", "timezone", "weekday_start", "weekday_end", "weekend_start",
-                    "weekend_end"]
+    list_display = [
+        "name",
+        "code",
+        "is_default",
+        "timezone",
+        "weekday_start",
+        "weekday_end",
+        "weekend_start",
+        "weekend_end",
+    ]
     list_editable = ["is_default"]
     filter_horizontal = ["teams"]
     prepopulated_fields = {"code": ["name"]}
     inlines = [RoutingRuleInline]
     fieldsets = [
         (None, {"fields": ["name", "code", "is_default", "teams"]}),
-        (_("Calling hours (applicant's local time)"),
-         {"fields": ["timezone", ("weekday_start", "weekday_end"), ("weekend_start", "weekend_end")]}),
+        (
+            _("Calling hours (applicant's local time)"),
+            {"fields": ["timezone", ("weekday_start", "weekday_end"), ("weekend_start", "weekend_end")]},
+        ),
     ]
 
     def save_model(self, request, obj, form, change):
@@ -76,7 +86,16 @@ class RetryRuleAdmin(admin.ModelAdmin):
 class CallbackTaskAdmin(admin.ModelAdmin):
     """Read-only: tasks change through the queue, the API and the review actions, never by hand."""
 
-    list_display = ["policy", "status", "queue", "window_end", "next_attempt_at", "attempts", "outcome", "holder"]
+    list_display = [
+        "policy",
+        "status",
+        "queue",
+        "window_end",
+        "next_attempt_at",
+        "attempts",
+        "outcome",
+        "holder",
+    ]
     list_filter = ["status", "queue", "outcome"]
     search_fields = ["policy__policy_no"]
     list_select_related = ["policy", "queue", "holder"]

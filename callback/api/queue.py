@@ -80,13 +80,17 @@ class AttemptInSerializer(serializers.Serializer):
     number_dialled = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     appointment_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Required when the outcome is callback_requested: the time the customer asked for.",
     )
 
     def validate(self, data):
         if data["outcome"] == Outcome.CALLBACK_REQUESTED and not data.get("appointment_at"):
-            raise serializers.ValidationError({"appointment_at": [_("Give the time the customer asked to be called back.")]})
+            raise serializers.ValidationError(
+                {"appointment_at": [_("Give the time the customer asked to be called back.")]}
+            )
         return data
 
 
@@ -97,10 +101,17 @@ class AttemptOutSerializer(serializers.Serializer):
 
 def task_state(task: CallbackTask) -> dict:
     return {
-        "id": task.pk, "status": task.status, "queue": task.queue.code if task.queue_id else None,
-        "window_start": task.window_start, "window_end": task.window_end, "deadline": task.deadline,
-        "next_attempt_at": task.next_attempt_at, "attempts": task.attempts, "outcome": task.outcome,
-        "lease_expires_at": task.lease_expires_at, "appointment_at": task.appointment_at,
+        "id": task.pk,
+        "status": task.status,
+        "queue": task.queue.code if task.queue_id else None,
+        "window_start": task.window_start,
+        "window_end": task.window_end,
+        "deadline": task.deadline,
+        "next_attempt_at": task.next_attempt_at,
+        "attempts": task.attempts,
+        "outcome": task.outcome,
+        "lease_expires_at": task.lease_expires_at,
+        "appointment_at": task.appointment_at,
     }
 
 
@@ -108,12 +119,21 @@ def policy_summary(task: CallbackTask) -> dict:
     policy = task.policy
     applicant = Party.objects.filter(policy=policy, role="applicant").order_by("seq").first()
     return {
-        "policy_no": policy.policy_no, "product_name": policy.product_name, "product_type": policy.product_type,
-        "channel": policy.channel, "branch_name": policy.branch_name, "agent_name": policy.agent_name,
+        "policy_no": policy.policy_no,
+        "product_name": policy.product_name,
+        "product_type": policy.product_type,
+        "channel": policy.channel,
+        "branch_name": policy.branch_name,
+        "agent_name": policy.agent_name,
         "receipt_date": policy.receipt_date,
-        "applicant": None if applicant is None else {
-            "name": applicant.name, "gender": applicant.gender, "id_type": applicant.id_type,
-            "id_no_masked": mask_id(applicant.id_no), "mobile_masked": mask_phone(applicant.mobile),
+        "applicant": None
+        if applicant is None
+        else {
+            "name": applicant.name,
+            "gender": applicant.gender,
+            "id_type": applicant.id_type,
+            "id_no_masked": mask_id(applicant.id_no),
+            "mobile_masked": mask_phone(applicant.mobile),
             "phone_masked": mask_phone(applicant.phone),
         },
     }
@@ -127,8 +147,12 @@ class QueueNextView(APIView):
     permission_classes = [IsAgent]
 
     @extend_schema(
-        operation_id="queue_next", request=None,
-        responses={200: ClaimedTaskSerializer, 204: OpenApiResponse(description="Nothing is due in your queues.")},
+        operation_id="queue_next",
+        request=None,
+        responses={
+            200: ClaimedTaskSerializer,
+            204: OpenApiResponse(description="Nothing is due in your queues."),
+        },
         summary="Claim the next callback task",
         description="Leases the most urgent due task of the agent's queues (or returns the one they hold).",
     )
@@ -137,16 +161,25 @@ class QueueNextView(APIView):
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         task = _task(task.pk)
-        record_audit(user=request.user, action="task_claimed", obj=task.policy, detail={"task": task.pk},
-                     request=request)
+        record_audit(
+            user=request.user,
+            action="task_claimed",
+            obj=task.policy,
+            detail={"task": task.pk},
+            request=request,
+        )
         return Response(ClaimedTaskSerializer({**task_state(task), "policy": policy_summary(task)}).data)
 
 
 class HeartbeatView(APIView):
     permission_classes = [IsAgent]
 
-    @extend_schema(operation_id="task_heartbeat", request=None, responses={200: TaskStateSerializer},
-                   summary="Renew the lease on a task you hold")
+    @extend_schema(
+        operation_id="task_heartbeat",
+        request=None,
+        responses={200: TaskStateSerializer},
+        summary="Renew the lease on a task you hold",
+    )
     def post(self, request, pk: int):
         task = _task(pk)
         if not renew_lease(task=task, agent=request.user):
@@ -157,8 +190,12 @@ class HeartbeatView(APIView):
 class ReleaseView(APIView):
     permission_classes = [IsAgent]
 
-    @extend_schema(operation_id="task_release", request=None, responses={200: TaskStateSerializer},
-                   summary="Give a task back to the queue untouched")
+    @extend_schema(
+        operation_id="task_release",
+        request=None,
+        responses={200: TaskStateSerializer},
+        summary="Give a task back to the queue untouched",
+    )
     def post(self, request, pk: int):
         task = _task(pk)
         if not release_task(task=task, agent=request.user):
@@ -169,10 +206,14 @@ class ReleaseView(APIView):
 class AttemptView(APIView):
     permission_classes = [IsAgent]
 
-    @extend_schema(operation_id="task_record_attempt", request=AttemptInSerializer,
-                   responses={201: AttemptOutSerializer}, summary="Record a call attempt and its disposition",
-                   description="Returns the task's next state: completed, in review, failed, or open with "
-                               "its next attempt time or appointment.")
+    @extend_schema(
+        operation_id="task_record_attempt",
+        request=AttemptInSerializer,
+        responses={201: AttemptOutSerializer},
+        summary="Record a call attempt and its disposition",
+        description="Returns the task's next state: completed, in review, failed, or open with "
+        "its next attempt time or appointment.",
+    )
     def post(self, request, pk: int):
         task = _task(pk)
         data = AttemptInSerializer(data=request.data)
@@ -184,11 +225,17 @@ class AttemptView(APIView):
         except TaskNotHeld as exc:
             raise Conflict() from exc
         except AttemptError as exc:
-            field = "appointment_at" if data.validated_data["outcome"] == Outcome.CALLBACK_REQUESTED else "outcome"
+            field = (
+                "appointment_at"
+                if data.validated_data["outcome"] == Outcome.CALLBACK_REQUESTED
+                else "outcome"
+            )
             raise serializers.ValidationError({field: [str(exc)]}) from exc
         task = _task(pk)
-        return Response(AttemptOutSerializer({"attempt_id": attempt.pk, "task": task_state(task)}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            AttemptOutSerializer({"attempt_id": attempt.pk, "task": task_state(task)}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 urlpatterns = [

@@ -36,7 +36,9 @@ class FreeLookRule(models.Model):
 
     def clean(self) -> None:
         if self.days is not None and self.days < 10:
-            raise ValidationError({"days": _("The regulatory minimum is 10 days; most products use 15 or more.")})
+            raise ValidationError(
+                {"days": _("The regulatory minimum is 10 days; most products use 15 or more.")}
+            )
 
 
 RETRYABLE_OUTCOMES = [
@@ -52,13 +54,18 @@ class RetryRule(models.Model):
     outcome = models.CharField(_("disposition"), max_length=24, choices=RETRYABLE_OUTCOMES, unique=True)
     retry_after_minutes = models.PositiveIntegerField(_("retry after (minutes)"))
     max_attempts_per_day = models.PositiveSmallIntegerField(
-        _("at most attempts a day"), null=True, blank=True,
+        _("at most attempts a day"),
+        null=True,
+        blank=True,
         help_text=_("Counting every attempt on the task that day; blank means no daily limit."),
     )
     give_up_after = models.PositiveSmallIntegerField(
-        _("fail as unreachable after attempts"), null=True, blank=True,
+        _("fail as unreachable after attempts"),
+        null=True,
+        blank=True,
         help_text=_(
-            "Blank: keep calling until the free-look window closes. Never before 3 attempts on 2 different days."
+            "Blank: keep calling until the free-look window closes. "
+            "Never before 3 attempts on 2 different days."
         ),
     )
 

@@ -19,8 +19,9 @@ from ..roles import ADMIN, SUPERVISOR, role_required
 
 
 class TaskFilterForm(forms.Form):
-    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
-                               choices=[("", gettext_lazy("All"))] + TaskStatus.choices)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"), required=False, choices=[("", gettext_lazy("All"))] + TaskStatus.choices
+    )
     queue = forms.ChoiceField(label=gettext_lazy("Queue"), required=False)
     branch = forms.CharField(label=gettext_lazy("Branch code"), required=False, max_length=20)
     policy_no = forms.CharField(label=gettext_lazy("Policy number"), required=False, max_length=40)
@@ -31,14 +32,17 @@ class TaskFilterForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("verified", gettext_lazy("Mark verified")),
-                                          ("failed", gettext_lazy("Mark failed"))])
+    decision = forms.ChoiceField(
+        choices=[("verified", gettext_lazy("Mark verified")), ("failed", gettext_lazy("Mark failed"))]
+    )
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
 
 
 @role_required(SUPERVISOR, ADMIN)
 def dashboard(request):
-    template = "callback/_dashboard_panel.html" if request.headers.get("HX-Request") else "callback/dashboard.html"
+    template = (
+        "callback/_dashboard_panel.html" if request.headers.get("HX-Request") else "callback/dashboard.html"
+    )
     return render(request, template, {"board": supervision.dashboard()})
 
 
@@ -47,20 +51,29 @@ def task_list(request):
     form = TaskFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = Paginator(supervision.task_list(**{k: v for k, v in filters.items() if v}), 50).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     applicants = {
-        p.policy_id: p for p in Party.objects.filter(policy_id__in=[t.policy_id for t in page], role="applicant", seq=0)
+        p.policy_id: p
+        for p in Party.objects.filter(policy_id__in=[t.policy_id for t in page], role="applicant", seq=0)
     }
     for task in page:
         party = applicants.get(task.policy_id)
         task.applicant_name = supervision.mask_name(party.name) if party else ""
         task.applicant_phone = mask_phone(party.mobile or party.phone) if party else ""
-    record_audit(user=request.user, action="view_task_list", detail={k: str(v) for k, v in filters.items() if v},
-                 request=request)
+    record_audit(
+        user=request.user,
+        action="view_task_list",
+        detail={k: str(v) for k, v in filters.items() if v},
+        request=request,
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "callback/task_list.html", {"form": form, "page": page, "query": query.urlencode(),
-                                                        "review_form": ReviewForm()})
+    return render(
+        request,
+        "callback/task_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "review_form": ReviewForm()},
+    )
 
 
 @require_POST
@@ -72,11 +85,18 @@ def task_review(request, pk: int):
         messages.error(request, _("Choose a decision."))
     else:
         try:
-            review_task(task=task, supervisor=request.user, verified=form.cleaned_data["decision"] == "verified",
-                        note=form.cleaned_data["note"])
-            record_audit(user=request.user, action="task_reviewed", obj=task, detail=form.cleaned_data,
-                         request=request)
-            messages.success(request, _("Task %(policy_no)s reviewed.") % {"policy_no": task.policy.policy_no})
+            review_task(
+                task=task,
+                supervisor=request.user,
+                verified=form.cleaned_data["decision"] == "verified",
+                note=form.cleaned_data["note"],
+            )
+            record_audit(
+                user=request.user, action="task_reviewed", obj=task, detail=form.cleaned_data, request=request
+            )
+            messages.success(
+                request, _("Task %(policy_no)s reviewed.") % {"policy_no": task.policy.policy_no}
+            )
         except AttemptError as exc:
             messages.error(request, str(exc))
     target = request.POST.get("next", "")

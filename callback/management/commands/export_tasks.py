@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = f"Write one row per callback task ({', '.join(TASK_COLUMNS)}) as CSV (UTF-8 with BOM) or XLSX."
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", required=True, help="File to write; .xlsx gives a workbook, else CSV.")
+        parser.add_argument(
+            "--output", required=True, help="File to write; .xlsx gives a workbook, else CSV."
+        )
         parser.add_argument("--status", default="", help="Only tasks with this status.")
         parser.add_argument("--queue", default="", help="Only tasks of this queue (code).")
 
@@ -19,6 +21,9 @@ class Command(BaseCommand):
         if not path.parent.exists():
             raise CommandError(f"Directory {path.parent} does not exist.")
         count = write_tasks(path=path, status=status, queue_code=queue)
-        record_audit(user=None, action="export_tasks",
-                     detail={"output": str(path), "status": status, "queue": queue, "rows": count})
+        record_audit(
+            user=None,
+            action="export_tasks",
+            detail={"output": str(path), "status": status, "queue": queue, "rows": count},
+        )
         self.stdout.write(self.style.SUCCESS(f"{count} tasks written to {path}"))
