@@ -183,3 +183,17 @@ class TestSyncTasks:
         from callback.schedule import load_holidays
 
         assert dt.date(2026, 10, 1) in load_holidays(around=dt.date(2026, 9, 28))
+
+
+@pytest.mark.django_db
+def test_queue_rejects_bad_time_zone_and_reversed_hours():
+    from django.core.exceptions import ValidationError
+
+    bad = queue("tz", is_default=False, timezone="Mars/Olympus")
+    with pytest.raises(ValidationError) as err:
+        bad.full_clean()
+    assert "timezone" in err.value.message_dict
+    bad.timezone, bad.weekday_start, bad.weekday_end = "Asia/Shanghai", dt.time(21), dt.time(9)
+    with pytest.raises(ValidationError) as err:
+        bad.full_clean()
+    assert "weekday_end" in err.value.message_dict
