@@ -86,6 +86,8 @@ def open_queue_ids(agent, *, now: dt.datetime) -> list[int]:
 #      let the grace period pass, or has left);
 #   2. tasks whose lease lapsed (they were the most urgent when claimed);
 #   3. unheld due tasks by earliest deadline, fewest attempts, oldest (the task_due_order index).
+# The guard "the agent holds no live task" wraps lease_expires_at in COALESCE so that PostgreSQL looks it
+# up by agent (task_holder_lease) instead of range-scanning every lease in task_leases.
 # Written in SQL rather than the ORM because it runs on every "Next callback": compiling the
 # equivalent queryset cost several times the database work (bench/queue_claim.py).
 CLAIM_SQL = """
@@ -106,7 +108,8 @@ WHERE id = COALESCE(
 )
 AND status = 'open' AND (holder_id IS NULL OR lease_expires_at <= %(now)s)
 AND NOT EXISTS (SELECT 1 FROM callback_callbacktask h
-                WHERE h.holder_id = %(agent)s AND h.lease_expires_at > %(now)s AND h.status = 'open')
+                WHERE h.holder_id = %(agent)s AND COALESCE(h.lease_expires_at, h.lease_expires_at) > %(now)s
+                  AND h.status = 'open')
 RETURNING *
 """
 
