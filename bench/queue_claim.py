@@ -65,7 +65,11 @@ def setup(n_tasks: int, n_claimers: int):
         if have != n_tasks:
             print(f"loading {n_tasks:,} policies and tasks …", flush=True)
             started = time.perf_counter()
-            cur.execute("DELETE FROM callback_callbacktask WHERE queue_id = %s", [queue.pk])
+            cur.execute(
+                "DELETE FROM callback_callbacktask WHERE queue_id = %s OR policy_id IN "
+                "(SELECT id FROM callback_policy WHERE policy_no LIKE 'BENCH%%')",
+                [queue.pk],
+            )
             cur.execute("DELETE FROM callback_policy WHERE policy_no LIKE 'BENCH%%'")
             cur.execute(
                 """INSERT INTO callback_policy (policy_no, product_code, product_name, product_type,
