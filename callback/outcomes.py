@@ -260,7 +260,7 @@ def record_attempt(
         else:
             locked.next_attempt_at = retry_at
     locked.save()
-    task.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    task.refresh_from_db()  # the caller sees the task as it now is
     return attempt
 
 
