@@ -73,7 +73,9 @@ class CallbackTask(models.Model):
             models.Index(fields=["lease_expires_at"], condition=Q(holder__isnull=False), name="task_leases"),
             # "Does this agent hold a task?" on every claim: by agent, not by scanning every live lease.
             models.Index(
-                fields=["holder", "lease_expires_at"], condition=Q(holder__isnull=False), name="task_holder_lease"
+                fields=["holder", "lease_expires_at"],
+                condition=Q(holder__isnull=False),
+                name="task_holder_lease",
             ),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["appointment_agent", "appointment_at"]),
