@@ -317,3 +317,13 @@ def test_claim_order_matches_the_order_the_simulation_uses(q):
     )
     served = [claim_next_task(agent=a, now=NOW) for a in agents]
     assert [t.pk for t in served] == [t.pk for t in expected]
+
+
+def test_claimed_task_is_the_full_model_with_its_lease(q, agent):
+    task = open_task(q, mobile="13800138000")
+    CallbackTask.objects.filter(pk=task.pk).update(dead_numbers=["+8613900000000"])
+    claimed = claim_next_task(agent=agent, now=NOW)
+    assert claimed.pk == task.pk and claimed.policy_id == task.policy_id and claimed.queue_id == q.pk
+    assert claimed.dead_numbers == ["+8613900000000"]
+    assert claimed.holder == agent and claimed.lease_expires_at == NOW + dt.timedelta(minutes=15)
+    assert claimed.deadline == task.deadline and claimed.window_start == task.window_start
