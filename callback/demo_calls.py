@@ -14,6 +14,7 @@ from verification import scripts
 from verification.vocab import Outcome
 
 from . import outcomes
+from .queue import lease_length
 from .models import CallAttempt, CallbackTask, Policy, Queue, TaskStatus
 from .scripting import identity_reference, script_context, version_for_policy
 from .workspace import questions_of
@@ -86,6 +87,9 @@ def _demo_tasks() -> list[CallbackTask]:
 
 def _record(*, task, agent, outcome, answers, version, notes, sid, ago: dt.timedelta) -> None:
     number = task.policy.applicant.mobile if task.policy.applicant else ""
+    # The agent took this callback from the queue: hold it as a claim would.
+    CallbackTask.objects.filter(pk=task.pk).update(holder=agent, lease_expires_at=timezone.now() + lease_length())
+    task.refresh_from_db()
     attempt = CallAttempt(
         task=task,
         agent=agent,

@@ -1,4 +1,5 @@
-"""Flag lists out, for branches to correct (FORMATS.md, files out): CSV or XLSX, one row per flag.
+"""Lists out of Huifang: flags for branches to correct (FORMATS.md, files out) and callback tasks.
+CSV (UTF-8 with BOM) or XLSX, one row per flag or task.
 
 Rows stream from a database cursor in chunks and go straight to the file, so a million flags never
 sit in memory. The same functions serve `manage.py export_flags` and the export buttons of the
@@ -18,6 +19,7 @@ from verification.vocab import PartyRole
 
 from .audit import record_audit
 from .flags import filters_for_audit, flag_list
+from .models import CallbackTask
 
 # (column, where it comes from). The first seven are the contract (FORMATS.md); the rest help a
 # branch find the sale.
@@ -68,12 +70,12 @@ def flag_export_rows(*, filters: Mapping[str, Any] | None = None) -> Iterator[li
         yield out
 
 
-def csv_chunks(rows: Iterable[list[str]]) -> Iterator[str]:
+def csv_chunks(rows: Iterable[list[str]], columns: list[str] = EXPORT_COLUMNS) -> Iterator[str]:
     """CSV text in pieces of about CHUNK_SIZE rows, starting with the BOM and the header."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(CSV_BOM)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(columns)
     for n, row in enumerate(rows, start=1):
         writer.writerow(row)
         if n % CHUNK_SIZE == 0:
@@ -93,13 +95,15 @@ class _Counter:
             yield row
 
 
-def write_flags_xlsx(*, rows: Iterable[list[str]], stream: BinaryIO | str | Path) -> None:
+def write_xlsx(
+    *, rows: Iterable[list[str]], stream: BinaryIO | str | Path, columns: list[str] = EXPORT_COLUMNS, title="flags"
+) -> None:
     """An XLSX workbook with one sheet; openpyxl's write-only mode keeps rows out of memory."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("flags")
-    sheet.append(EXPORT_COLUMNS)
+    sheet = workbook.create_sheet(title)
+    sheet.append(columns)
     for row in rows:
         sheet.append(row)
     workbook.save(stream)
@@ -119,13 +123,17 @@ def export_flags(
     rows = _Counter(flag_export_rows(filters=filters))
     source: Iterable[list[str]] = progress(rows) if progress else rows
     if fmt == "xlsx":
-        write_flags_xlsx(rows=source, stream=output)
+        write_xlsx(rows=source, stream=output)
     else:
-        with open(output, "w", encoding="utf-8", newline="") as handle:
-            for chunk in csv_chunks(source):
-                handle.write(chunk)
+        write_csv(rows=source, path=output)
     audit_export(user=user, filters=filters, fmt=fmt, rows=rows.count, target=str(output), request=request)
     return rows.count
+
+
+def write_csv(*, rows: Iterable[list[str]], path: str | Path, columns: list[str] = EXPORT_COLUMNS) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        for chunk in csv_chunks(rows, columns):
+            handle.write(chunk)
 
 
 def audit_export(
@@ -137,3 +145,45 @@ def audit_export(
     if target:
         detail["target"] = target
     return record_audit(user=user, action="export_flags", detail=detail, request=request)
+
+
+TASK_COLUMNS = [
+    "policy_no", "status", "queue", "window_start", "window_end", "next_attempt_at", "attempts", "outcome",
+]
+
+
+def task_export_rows(*, status: str = "", queue_code: str = "") -> Iterator[list[str]]:
+    tasks = CallbackTask.objects.order_by("pk")
+    if status:
+        tasks = tasks.filter(status=status)
+    if queue_code:
+        tasks = tasks.filter(queue__code=queue_code)
+    rows = tasks.values_list(
+        "policy__policy_no", "status", "queue__code", "window_start", "window_end", "next_attempt_at", "attempts",
+        "outcome",
+    )
+    for policy_no, st, queue, start, end, next_at, attempts, outcome in rows.iterator(chunk_size=CHUNK_SIZE):
+        yield [
+            policy_no,
+            st,
+            queue or "",
+            start.isoformat() if start else "",
+            end.isoformat() if end else "",
+            timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M") if next_at else "",
+            str(attempts),
+            outcome,
+        ]
+
+
+def export_tasks(*, output: str | Path, status: str = "", queue_code: str = "", user=None) -> int:
+    """Write one row per callback task to `output` (XLSX when it ends in .xlsx, else CSV); audited."""
+    rows = _Counter(task_export_rows(status=status, queue_code=queue_code))
+    if export_format(output) == "xlsx":
+        write_xlsx(rows=rows, stream=output, columns=TASK_COLUMNS, title="tasks")
+    else:
+        write_csv(rows=rows, path=output, columns=TASK_COLUMNS)
+    record_audit(
+        user=user, action="export_tasks",
+        detail={"filter": {"status": status, "queue": queue_code}, "rows": rows.count, "target": str(output)},
+    )
+    return rows.count

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from .views import flags, home, policies
-from .views import calls, home, scripts, workspace
+from .views import calls, flags, home, policies, queue, scripts, workspace
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -11,3 +10,4 @@ urlpatterns += policies.urlpatterns
 urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
+urlpatterns += queue.urlpatterns

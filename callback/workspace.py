@@ -51,19 +51,38 @@ def open_attempt_for(*, task: CallbackTask, agent) -> CallAttempt | None:
     return CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True).first()
 
 
-def take_next(*, agent) -> TakeResult:
-    """Claim the next callback and open an attempt on the script that covers it.
+# A task no published script covers waits this long before it is offered again, so the agents' queue
+# moves on while the admins (who see it on the scripts page) publish a script for it.
+UNSCRIPTED_RETRY = dt.timedelta(hours=1)
+MAX_UNSCRIPTED_SKIPS = 5
 
-    A policy no published script covers cannot be worked: the task goes straight back to the queue
-    and the admins see it on the scripts page (`scripting.tasks_without_script`).
+
+def claim_scripted_task(*, agent) -> tuple[CallbackTask | None, ScriptVersion | None, str]:
+    """Claim the next callback that a published script covers, with that script's version.
+
+    A policy no published script covers cannot be worked: its task goes back to the queue for
+    UNSCRIPTED_RETRY and the admins see it (`scripting.tasks_without_script`). Returns the task, its
+    version and the number of the last policy set aside (for the agent's message).
     """
-    task = queue.claim_next_task(agent=agent)
-    if task is None:
-        return TakeResult(None)
-    version = version_for_policy(task.policy)
-    if version is None:
+    skipped = ""
+    for _ in range(MAX_UNSCRIPTED_SKIPS):
+        task = queue.claim_next_task(agent=agent)
+        if task is None:
+            return None, None, skipped
+        version = version_for_policy(task.policy)
+        if version is not None:
+            return task, version, skipped
+        CallbackTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + UNSCRIPTED_RETRY)
         queue.release_task(task=task, agent=agent)
-        return TakeResult(None, without_script=task.policy.policy_no)
+        skipped = task.policy.policy_no
+    return None, None, skipped
+
+
+def take_next(*, agent) -> TakeResult:
+    """Claim the next callback and open an attempt on the script that covers it."""
+    task, version, skipped = claim_scripted_task(agent=agent)
+    if task is None:
+        return TakeResult(None, without_script=skipped)
     with transaction.atomic():
         if open_attempt_for(task=task, agent=agent) is None:
             CallAttempt.objects.create(task=task, agent=agent, script_version=version)
@@ -203,17 +222,20 @@ def close_call(
             raise CallError(_("Answer every question of the script before closing as verified."))
         raise CallError(_("Some answers failed: close as “verified with issues” so a supervisor reviews it."))
     _raise_flags(task=task, agent=agent, state=state)
-    return outcomes.record_attempt(
-        task=task,
-        agent=agent,
-        outcome=outcome,
-        number_dialled=attempt.number_dialled,
-        notes=notes or attempt.notes,
-        appointment_at=appointment_at,
-        answers=attempt.answers,
-        script_version=attempt.script_version,
-        attempt=attempt,
-    )
+    try:
+        return outcomes.record_attempt(
+            task=task,
+            agent=agent,
+            outcome=outcome,
+            number_dialled=attempt.number_dialled,
+            notes=notes or attempt.notes,
+            appointment_at=appointment_at,
+            answers=attempt.answers,
+            script_version=attempt.script_version,
+            attempt=attempt,
+        )
+    except (outcomes.AttemptError, queue.TaskNotHeld) as exc:  # e.g. an appointment outside calling hours
+        raise CallError(str(exc)) from exc
 
 
 @transaction.atomic

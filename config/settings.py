@@ -189,6 +189,11 @@ TELEPHONY_BACKEND = os.environ.get("TELEPHONY_BACKEND") or ("twilio" if TWILIO_A
 PHONE_SHARED_THRESHOLD = int(os.environ.get("PHONE_SHARED_THRESHOLD", "3"))
 INSURER_HOTLINE = os.environ.get("INSURER_HOTLINE", "95519")
 
+# Queue (callback/queue.py): how long a claimed task stays with its agent without a heartbeat, and how
+# long an appointment waits for its own agent before anyone may take it.
+QUEUE_LEASE_MINUTES = int(os.environ.get("QUEUE_LEASE_MINUTES", "15"))
+QUEUE_APPOINTMENT_GRACE_MINUTES = int(os.environ.get("QUEUE_APPOINTMENT_GRACE_MINUTES", "15"))
+
 # Security: strict outside DEBUG; `manage.py check --deploy` is clean with production env.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 
+from callback.queue import clear_config_cache
 from callback.roles import ADMIN, AGENT, SUPERVISOR
 
 from . import factories
@@ -43,9 +44,21 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english(settings):
+    """Tests read messages in English; tests of the Chinese UI ask for zh-hans themselves."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Login throttling counts live in the cache (Redis in CI): start every test at zero.
+    # Login throttling counts live in the cache (Redis in CI): start every test at zero. The queue's
+    # per-process configuration cache too: a rolled-back test leaves no save signal to clear it.
     cache.clear()
+    clear_config_cache()
     yield
 
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from callback import models
+from callback.schedule import deadline_for
 from verification.vocab import Channel, Gender, IdType, PartyRole, PaymentFrequency, ProductType, Relation
 
 PASSWORD = "correct-horse-battery"
@@ -127,4 +128,5 @@ class CallbackTaskFactory(factory.django.DjangoModelFactory):
     status = models.TaskStatus.OPEN
     window_start = factory.LazyAttribute(lambda o: o.policy.receipt_date + dt.timedelta(days=1))
     window_end = factory.LazyAttribute(lambda o: o.policy.receipt_date + dt.timedelta(days=15))
+    deadline = factory.LazyAttribute(lambda o: deadline_for(o.window_end))
     next_attempt_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1))

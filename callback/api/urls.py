@@ -1,10 +1,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import flags
+from . import flags, queue
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
 urlpatterns += [path("v1/", include(flags.urlpatterns))]
+urlpatterns += [path("v1/", include(queue.urlpatterns))]

@@ -3,6 +3,7 @@ from .flags import ContactFlag, FlagStatus
 from .imports import ImportKind, ImportRun, ImportStatus
 from .policies import Party, Policy
 from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
+from .rules import FreeLookRule, RetryRule
 from .staff import Queue, RoutingRule, StaffProfile, Team
 from .tasks import CallAttempt, CallbackTask, Holiday, TaskStatus
 
@@ -14,6 +15,7 @@ __all__ = [
     "CompanyNumber",
     "ContactFlag",
     "FlagStatus",
+    "FreeLookRule",
     "Holiday",
     "ImportKind",
     "ImportRun",
@@ -23,6 +25,7 @@ __all__ = [
     "Policy",
     "Queue",
     "RegistryPhone",
+    "RetryRule",
     "RoutingRule",
     "StaffProfile",
     "TaskStatus",

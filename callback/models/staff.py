@@ -1,6 +1,8 @@
 import datetime as dt
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,13 +51,23 @@ class StaffProfile(models.Model):
         return str(self.user)
 
 
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("Not a time zone name (e.g. Asia/Shanghai).")) from exc
+
+
 class Queue(models.Model):
     """A named queue of callback tasks, served by teams, with its calling hours."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     teams = models.ManyToManyField(Team, blank=True, related_name="queues", verbose_name=_("teams"))
-    timezone = models.CharField(_("time zone"), max_length=40, default="Asia/Shanghai")
+    timezone = models.CharField(
+        _("time zone"), max_length=40, default="Asia/Shanghai", validators=[validate_timezone],
+        help_text=_("The applicants' local time zone; calling hours are read in it."),
+    )
     weekday_start = models.TimeField(_("weekdays from"), default=dt.time(9, 0))
     weekday_end = models.TimeField(_("weekdays until"), default=dt.time(20, 30))
     weekend_start = models.TimeField(_("weekends from"), default=dt.time(9, 0))
@@ -69,6 +81,15 @@ class Queue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.weekday_start and self.weekday_end and self.weekday_start >= self.weekday_end:
+            errors["weekday_end"] = _("Must be later than the start.")
+        if self.weekend_start and self.weekend_end and self.weekend_start > self.weekend_end:
+            errors["weekend_end"] = _("Must be later than the start (equal times mean no calls at weekends).")
+        if errors:
+            raise ValidationError(errors)
 
 
 class RoutingRule(models.Model):

@@ -48,6 +48,12 @@ class CallbackTask(models.Model):
     dead_numbers = models.JSONField(default=list, blank=True)
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,13 +62,28 @@ class CallbackTask(models.Model):
         verbose_name_plural = _("callback tasks")
         ordering = ["deadline", "attempts", "created_at"]
         indexes = [
+            # The claim's main query (callback/queue.py) walks this index in due order: unheld open
+            # tasks without an appointment; next_attempt_at is a key so future retries are skipped
+            # inside the index, without visiting the table.
             models.Index(
-                fields=["queue", "deadline", "attempts", "created_at"],
-                condition=Q(status="open"),
+                fields=["queue", "deadline", "attempts", "created_at", "next_attempt_at"],
+                condition=Q(status="open", holder__isnull=True, appointment_at__isnull=True),
                 name="task_due_order",
+            ),
+            models.Index(fields=["lease_expires_at"], condition=Q(holder__isnull=False), name="task_leases"),
+            # "Does this agent hold a task?" on every claim: by agent, not by scanning every live lease.
+            models.Index(
+                fields=["holder", "lease_expires_at"],
+                condition=Q(holder__isnull=False),
+                name="task_holder_lease",
             ),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["appointment_agent", "appointment_at"]),
+            models.Index(
+                fields=["appointment_at"],
+                condition=Q(status="open", appointment_at__isnull=False),
+                name="task_due_appointments",
+            ),
         ]
         permissions = [("work_callbacktask", _("Can work callback tasks"))]
 

@@ -1,0 +1,12 @@
+"""rq's cron scheduler configuration: `python manage.py rqcron callback.cron` (django-rq 4.2, rq 3.0).
+
+The scheduler only enqueues; an `rqworker default` process runs the jobs. Deployments without Redis
+run `manage.py sweep` every minute from the system cron instead: same function, same result.
+"""
+
+from rq import cron
+
+from callback.sweep import run_sweep
+
+# Every 60 s. A sweep that runs twice, late, or after Redis was flushed gives the same state.
+cron.register(run_sweep, "default", interval=60, job_timeout=300, name="callback-sweep")

@@ -1,0 +1,132 @@
+"""What supervisors read about the queue: the live dashboard and the filterable task list (selectors)."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .models import CallbackTask, Queue, TaskStatus
+from .schedule import CallingHours, load_holidays
+
+CLOSE_TO_DEADLINE = dt.timedelta(days=2)
+OVERDUE_AFTER = dt.timedelta(hours=24)
+
+
+def mask_name(name: str) -> str:
+    """`陈*` / `欧阳**`: the family name (first character) and the length, not the given name."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    return name[0] + "*" * (len(name) - 1)
+
+
+@dataclass
+class QueueRow:
+    queue: Queue
+    calling_now: bool
+    open: int = 0
+    due_now: int = 0
+    held: int = 0
+    appointments: int = 0
+    closing_soon: int = 0
+    review: int = 0
+    expired: int = 0
+
+
+@dataclass
+class Dashboard:
+    now: dt.datetime
+    due_now: int
+    held: list[CallbackTask]
+    appointments: list[CallbackTask]
+    due_today: int
+    overdue: int
+    closing_soon: int
+    awaiting_receipt: int
+    review: int
+    failed_recent: int
+    expired_recent: int
+    closing_list: list[CallbackTask]
+    queues: list[QueueRow] = field(default_factory=list)
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(status=TaskStatus.OPEN, next_attempt_at__lte=now, deadline__gt=now) & (
+        Q(holder__isnull=True) | Q(lease_expires_at__lte=now)
+    )
+
+
+def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
+    now = now or timezone.now()
+    tasks = CallbackTask.objects.all()
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    week_ago = now - dt.timedelta(days=7)
+    open_ = Q(status=TaskStatus.OPEN)
+    held_q = Q(holder__isnull=False, lease_expires_at__gt=now)
+    closing_q = open_ & Q(deadline__gt=now, deadline__lte=now + CLOSE_TO_DEADLINE)
+    totals = tasks.aggregate(
+        due_now=Count("pk", filter=_due(now)),
+        due_today=Count("pk", filter=open_ & Q(next_attempt_at__lte=end_of_today, deadline__gt=now)),
+        overdue=Count("pk", filter=_due(now) & Q(next_attempt_at__lte=now - OVERDUE_AFTER)),
+        closing_soon=Count("pk", filter=closing_q),
+        awaiting_receipt=Count("pk", filter=Q(status=TaskStatus.AWAITING_RECEIPT)),
+        review=Count("pk", filter=Q(status=TaskStatus.REVIEW)),
+        failed_recent=Count("pk", filter=Q(status=TaskStatus.FAILED, closed_at__gte=week_ago)),
+        expired_recent=Count("pk", filter=Q(status=TaskStatus.EXPIRED, closed_at__gte=week_ago)),
+    )
+    related = ("policy", "queue", "holder", "appointment_agent")
+    held = list(tasks.filter(held_q).select_related(*related).order_by("lease_expires_at")[:50])
+    appointments = list(
+        tasks.filter(
+            open_, appointment_at__isnull=False, appointment_at__lte=end_of_today + dt.timedelta(days=1)
+        )
+        .select_related(*related)
+        .order_by("appointment_at")[:50]
+    )
+    closing_list = list(
+        tasks.filter(closing_q).select_related(*related).order_by("deadline", "attempts")[:20]
+    )
+    per_queue = {
+        row["queue_id"]: row
+        for row in tasks.values("queue_id").annotate(
+            open=Count("pk", filter=open_),
+            due_now=Count("pk", filter=_due(now)),
+            held=Count("pk", filter=held_q),
+            appointments=Count("pk", filter=open_ & Q(appointment_at__isnull=False)),
+            closing_soon=Count("pk", filter=closing_q),
+            review=Count("pk", filter=Q(status=TaskStatus.REVIEW)),
+            expired=Count("pk", filter=Q(status=TaskStatus.EXPIRED, closed_at__gte=week_ago)),
+        )
+    }
+    holidays = load_holidays(around=timezone.localdate(now))
+    rows = []
+    for queue in Queue.objects.order_by("name"):
+        counts = per_queue.get(queue.pk, {})
+        rows.append(
+            QueueRow(
+                queue,
+                CallingHours.of(queue).is_open(now, holidays),
+                **{k: v for k, v in counts.items() if k != "queue_id"},
+            )
+        )
+    return Dashboard(
+        now=now, held=held, appointments=appointments, closing_list=closing_list, queues=rows, **totals
+    )
+
+
+def task_list(
+    *, status: str = "", queue: str = "", branch: str = "", policy_no: str = ""
+) -> QuerySet[CallbackTask]:
+    tasks = CallbackTask.objects.select_related("policy", "queue", "holder", "appointment_agent").order_by(
+        "deadline", "pk"
+    )
+    if status:
+        tasks = tasks.filter(status=status)
+    if queue:
+        tasks = tasks.filter(queue__code=queue)
+    if branch:
+        tasks = tasks.filter(policy__branch_code=branch)
+    if policy_no:
+        tasks = tasks.filter(policy__policy_no__icontains=policy_no.strip())
+    return tasks

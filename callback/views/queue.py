@@ -1,0 +1,111 @@
+"""Supervisor pages of the queue: the live dashboard and the task list with review actions."""
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from .. import supervision
+from ..audit import record_audit
+from ..models import CallbackTask, Party, Queue, TaskStatus
+from ..outcomes import AttemptError, review_task
+from ..privacy import mask_phone
+from ..roles import ADMIN, SUPERVISOR, role_required
+
+
+class TaskFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"), required=False, choices=[("", gettext_lazy("All"))] + TaskStatus.choices
+    )
+    queue = forms.ChoiceField(label=gettext_lazy("Queue"), required=False)
+    branch = forms.CharField(label=gettext_lazy("Branch code"), required=False, max_length=20)
+    policy_no = forms.CharField(label=gettext_lazy("Policy number"), required=False, max_length=40)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].choices = [("", _("All"))] + list(Queue.objects.values_list("code", "name"))
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("verified", gettext_lazy("Mark verified")), ("failed", gettext_lazy("Mark failed"))]
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
+
+
+@role_required(SUPERVISOR, ADMIN)
+def dashboard(request):
+    template = (
+        "callback/_dashboard_panel.html" if request.headers.get("HX-Request") else "callback/dashboard.html"
+    )
+    return render(request, template, {"board": supervision.dashboard()})
+
+
+@role_required(SUPERVISOR, ADMIN)
+def task_list(request):
+    form = TaskFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(supervision.task_list(**{k: v for k, v in filters.items() if v}), 50).get_page(
+        request.GET.get("page")
+    )
+    applicants = {
+        p.policy_id: p
+        for p in Party.objects.filter(policy_id__in=[t.policy_id for t in page], role="applicant", seq=0)
+    }
+    for task in page:
+        party = applicants.get(task.policy_id)
+        task.applicant_name = supervision.mask_name(party.name) if party else ""
+        task.applicant_phone = mask_phone(party.mobile or party.phone) if party else ""
+    record_audit(
+        user=request.user,
+        action="view_task_list",
+        detail={k: str(v) for k, v in filters.items() if v},
+        request=request,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "callback/task_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "review_form": ReviewForm()},
+    )
+
+
+@require_POST
+@role_required(SUPERVISOR, ADMIN)
+def task_review(request, pk: int):
+    task = get_object_or_404(CallbackTask, pk=pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a decision."))
+    else:
+        try:
+            review_task(
+                task=task,
+                supervisor=request.user,
+                verified=form.cleaned_data["decision"] == "verified",
+                note=form.cleaned_data["note"],
+            )
+            record_audit(
+                user=request.user, action="task_reviewed", obj=task, detail=form.cleaned_data, request=request
+            )
+            messages.success(
+                request, _("Task %(policy_no)s reviewed.") % {"policy_no": task.policy.policy_no}
+            )
+        except AttemptError as exc:
+            messages.error(request, str(exc))
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return redirect(target if target and safe else "task_list")
+
+
+urlpatterns = [
+    path("queue/", dashboard, name="dashboard"),
+    path("tasks/", task_list, name="task_list"),
+    path("tasks/<int:pk>/review/", task_review, name="task_review"),
+]

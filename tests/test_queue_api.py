@@ -1,0 +1,151 @@
+"""The softphone / CTI API: token auth, agents only, claim → heartbeat → attempt, clear errors."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from callback.models import CallbackTask, TaskStatus
+from callback.schedule import CallingHours, start_of_day
+
+from .factories_queue import agent_in, fast_passwords, open_task, queue, supervisor  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+
+
+def _client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def q():
+    # Open round the clock so the API (which uses the real clock) always serves.
+    from datetime import time
+
+    return queue(
+        "api",
+        weekday_start=time(0, 0),
+        weekday_end=time(23, 59, 59),
+        weekend_start=time(0, 0),
+        weekend_end=time(23, 59, 59),
+    )
+
+
+@pytest.fixture
+def due_task(q):
+    task = open_task(q, receipt=timezone.localdate() - dt.timedelta(days=2), mobile="13912345678")
+    task.next_attempt_at = timezone.now() - dt.timedelta(minutes=1)
+    task.save()
+    return task
+
+
+@pytest.fixture
+def agent(q):
+    return agent_in(q, "li")
+
+
+def test_claim_returns_masked_summary_then_204_when_nothing_due(agent, due_task):
+    client = _client(agent)
+    response = client.post("/api/v1/queue/next")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == due_task.pk and body["policy"]["policy_no"] == due_task.policy.policy_no
+    assert body["policy"]["applicant"]["mobile_masked"] == "139****5678"
+    assert "13912345678" not in response.content.decode()
+    other = agent_in(due_task.queue, "wang")
+    assert _client(other).post("/api/v1/queue/next").status_code == 204
+
+
+def test_heartbeat_release_and_conflicts(agent, due_task):
+    client = _client(agent)
+    client.post("/api/v1/queue/next")
+    assert client.post(f"/api/v1/tasks/{due_task.pk}/heartbeat").status_code == 200
+    other = _client(agent_in(due_task.queue, "wang"))
+    response = other.post(f"/api/v1/tasks/{due_task.pk}/heartbeat")
+    assert response.status_code == 409 and response.json()["detail"]
+    assert other.post(f"/api/v1/tasks/{due_task.pk}/release").status_code == 409
+    assert client.post(f"/api/v1/tasks/{due_task.pk}/release").status_code == 200
+    assert CallbackTask.objects.get(pk=due_task.pk).holder is None
+    assert client.post("/api/v1/tasks/999999/heartbeat").status_code == 404
+
+
+def test_attempt_returns_next_state(agent, due_task):
+    client = _client(agent)
+    client.post("/api/v1/queue/next")
+    response = client.post(
+        f"/api/v1/tasks/{due_task.pk}/attempts",
+        {"outcome": "busy", "number_dialled": "13912345678"},
+        format="json",
+    )
+    assert response.status_code == 201
+    task = response.json()["task"]
+    assert task["status"] == "open" and task["attempts"] == 1 and task["next_attempt_at"]
+    # The agent no longer holds it: a second attempt without claiming again is a conflict.
+    again = client.post(f"/api/v1/tasks/{due_task.pk}/attempts", {"outcome": "verified"}, format="json")
+    assert again.status_code == 409
+
+
+def test_verified_closes_the_task(agent, due_task):
+    client = _client(agent)
+    client.post("/api/v1/queue/next")
+    response = client.post(f"/api/v1/tasks/{due_task.pk}/attempts", {"outcome": "verified"}, format="json")
+    assert response.json()["task"]["status"] == TaskStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"outcome": "maybe"}, "outcome"),
+        ({}, "outcome"),
+        ({"outcome": "callback_requested"}, "appointment_at"),
+        ({"outcome": "callback_requested", "appointment_at": "not a time"}, "appointment_at"),
+        ({"outcome": "callback_requested", "appointment_at": "2020-01-01T10:00:00+08:00"}, "appointment_at"),
+    ],
+)
+def test_bad_input_gets_400_with_field_messages(agent, due_task, payload, field):
+    client = _client(agent)
+    client.post("/api/v1/queue/next")
+    response = client.post(f"/api/v1/tasks/{due_task.pk}/attempts", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert CallbackTask.objects.get(pk=due_task.pk).attempts == 0
+
+
+def test_appointment_through_api(agent, due_task):
+    client = _client(agent)
+    client.post("/api/v1/queue/next")
+    hours = CallingHours()
+    when = hours.next_open(start_of_day(timezone.localdate() + dt.timedelta(days=1)) + dt.timedelta(hours=10))
+    response = client.post(
+        f"/api/v1/tasks/{due_task.pk}/attempts",
+        {"outcome": "callback_requested", "appointment_at": when.isoformat()},
+        format="json",
+    )
+    if when >= due_task.deadline:  # pragma: no cover - only near a window's end
+        assert response.status_code == 400
+        return
+    assert response.status_code == 201
+    assert response.json()["task"]["appointment_at"]
+
+
+def test_only_agents_and_token_required(due_task):
+    assert APIClient().post("/api/v1/queue/next").status_code in (401, 403)
+    assert _client(supervisor()).post("/api/v1/queue/next").status_code == 403
+
+
+def test_schema_has_queue_endpoints_without_warnings(tmp_path):
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    for endpoint in (
+        "/api/v1/queue/next",
+        "/api/v1/tasks/{id}/heartbeat",
+        "/api/v1/tasks/{id}/release",
+        "/api/v1/tasks/{id}/attempts",
+    ):
+        assert endpoint in text
