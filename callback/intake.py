@@ -52,18 +52,62 @@ from verification.vocab import (
 )
 
 from . import schedule, screening
-from .models import Agent, CompanyNumber, ImportKind, ImportRun, ImportStatus, Outlet, Party, Policy, RegistryPhone
+from .models import (
+    Agent,
+    CompanyNumber,
+    ImportKind,
+    ImportRun,
+    ImportStatus,
+    Outlet,
+    Party,
+    Policy,
+    RegistryPhone,
+)
 
 POLICY_COLUMNS = (
-    "policy_no", "product_code", "product_name", "product_type", "term_years", "premium", "payment_frequency",
-    "payment_years", "channel", "branch_code", "branch_name", "agent_code", "agent_name", "outlet_code",
-    "issue_date", "receipt_date", "applicant_name", "applicant_gender", "applicant_birth_date",
-    "applicant_id_type", "applicant_id_no", "applicant_mobile", "applicant_phone", "applicant_address",
-    "insured_relation", "insured_name", "insured_gender", "insured_birth_date", "insured_id_type",
-    "insured_id_no", "beneficiaries",
+    "policy_no",
+    "product_code",
+    "product_name",
+    "product_type",
+    "term_years",
+    "premium",
+    "payment_frequency",
+    "payment_years",
+    "channel",
+    "branch_code",
+    "branch_name",
+    "agent_code",
+    "agent_name",
+    "outlet_code",
+    "issue_date",
+    "receipt_date",
+    "applicant_name",
+    "applicant_gender",
+    "applicant_birth_date",
+    "applicant_id_type",
+    "applicant_id_no",
+    "applicant_mobile",
+    "applicant_phone",
+    "applicant_address",
+    "insured_relation",
+    "insured_name",
+    "insured_gender",
+    "insured_birth_date",
+    "insured_id_type",
+    "insured_id_no",
+    "beneficiaries",
 )
 REGISTRY_COLUMNS = {
-    ImportKind.AGENTS: ("agent_code", "name", "mobile", "phones", "branch_code", "channel", "outlet_code", "status"),
+    ImportKind.AGENTS: (
+        "agent_code",
+        "name",
+        "mobile",
+        "phones",
+        "branch_code",
+        "channel",
+        "outlet_code",
+        "status",
+    ),
     ImportKind.OUTLETS: ("outlet_code", "name", "institution", "phones", "address", "branch_code"),
     ImportKind.COMPANY_NUMBERS: ("number", "label"),
 }
@@ -115,8 +159,14 @@ Progress = Callable[[int, int, int], None]  # rows read, bytes (or rows) done, t
 class Table:
     """The rows of a CSV or XLSX file: `header` (normalised names) and `rows()` as (line, values)."""
 
-    def __init__(self, header: list[str], rows: Iterator[tuple[int, list[str]]], position: Callable[[], int],
-                 total: int, closer: Callable[[], None]):
+    def __init__(
+        self,
+        header: list[str],
+        rows: Iterator[tuple[int, list[str]]],
+        position: Callable[[], int],
+        total: int,
+        closer: Callable[[], None],
+    ):
         self.header, self._rows, self.position, self.total, self.close = header, rows, position, total, closer
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -190,8 +240,9 @@ def _open_csv(path: str | Path) -> Table:
                 if values and any(values):
                     yield line, values
         except (UnicodeDecodeError, csv.Error) as exc:
-            raise IntakeError(_("The file cannot be read after line %(line)s: %(error)s")
-                              % {"line": previous, "error": exc}) from exc
+            raise IntakeError(
+                _("The file cannot be read after line %(line)s: %(error)s") % {"line": previous, "error": exc}
+            ) from exc
 
     def position() -> int:
         try:
@@ -206,7 +257,11 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.date().isoformat() if not (value.hour or value.minute or value.second) else value.isoformat()
+        return (
+            value.date().isoformat()
+            if not (value.hour or value.minute or value.second)
+            else value.isoformat()
+        )
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
@@ -292,7 +347,11 @@ def _choice(enum, raw: str) -> str:
 
 
 def _person(prefix: str, get: Callable[[str], str]) -> dict:
-    raw_gender, raw_birth, raw_type = get(prefix + "gender"), get(prefix + "birth_date"), get(prefix + "id_type")
+    raw_gender, raw_birth, raw_type = (
+        get(prefix + "gender"),
+        get(prefix + "birth_date"),
+        get(prefix + "id_type"),
+    )
     birth = parse_date(raw_birth)
     person = {
         "name": get(prefix + "name")[:100],
@@ -316,13 +375,31 @@ def _beneficiaries(text: str) -> list[dict]:
     for entry in filter(None, (e.strip() for e in text.split(";"))):
         parts = [p.strip() for p in entry.split("|")]
         if len(parts) != 5:
-            people.append({"malformed": True, "name": entry[:100], "gender": "", "birth_date": "",
-                           "id_type": "", "id_no": "", "relation": "", "share": None})
+            people.append(
+                {
+                    "malformed": True,
+                    "name": entry[:100],
+                    "gender": "",
+                    "birth_date": "",
+                    "id_type": "",
+                    "id_no": "",
+                    "relation": "",
+                    "share": None,
+                }
+            )
             continue
         name, id_type, id_no, relation, share = parts
-        people.append({"name": name[:100], "gender": "", "birth_date": "", "id_type": _choice(IdType, id_type),
-                       "id_no": id_no.replace(" ", "").upper()[:40], "relation": _choice(Relation, relation),
-                       "share": _decimal(share.rstrip("%"), max_value=Decimal(1000))})
+        people.append(
+            {
+                "name": name[:100],
+                "gender": "",
+                "birth_date": "",
+                "id_type": _choice(IdType, id_type),
+                "id_no": id_no.replace(" ", "").upper()[:40],
+                "relation": _choice(Relation, relation),
+                "share": _decimal(share.rstrip("%"), max_value=Decimal(1000)),
+            }
+        )
     return people
 
 
@@ -347,19 +424,34 @@ def parse_policy_row(line: int, row: dict[str, str], *, today: dt.date) -> Parse
     issue = parse_date(get("issue_date", ""))
     if not issue:
         return _("issue_date is not a date: %(value)s") % {"value": get("issue_date", "") or _("blank")}
-    digest = hashlib.blake2b("\x1f".join(get(c, "") for c in POLICY_COLUMNS).encode(), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(
+        "\x1f".join(get(c, "") for c in POLICY_COLUMNS).encode(), digest_size=16
+    ).hexdigest()
 
     term_text = get("term_years", "").strip()
     whole_life = term_text.lower() in ("whole_life", "终身", "whole life")
     term = None if whole_life else _decimal(term_text, max_value=Decimal(10000))
     receipt = parse_date(get("receipt_date", "")) or None
     policy = (
-        line, policy_no, digest, get("product_code", "")[:40], get("product_name", "")[:200],
-        _choice(ProductType, get("product_type", "")), term, whole_life,
-        _decimal(get("premium", ""), max_value=Decimal(10**12)), _choice(PaymentFrequency, get("payment_frequency", "")),
-        _small_int(get("payment_years", "")), _choice(Channel, get("channel", "")), get("branch_code", "").strip()[:20],
-        get("branch_name", "")[:100], get("agent_code", "").strip()[:40], get("agent_name", "").strip()[:100],
-        get("outlet_code", "").strip()[:40], issue, receipt,
+        line,
+        policy_no,
+        digest,
+        get("product_code", "")[:40],
+        get("product_name", "")[:200],
+        _choice(ProductType, get("product_type", "")),
+        term,
+        whole_life,
+        _decimal(get("premium", ""), max_value=Decimal(10**12)),
+        _choice(PaymentFrequency, get("payment_frequency", "")),
+        _small_int(get("payment_years", "")),
+        _choice(Channel, get("channel", "")),
+        get("branch_code", "").strip()[:20],
+        get("branch_name", "")[:100],
+        get("agent_code", "").strip()[:40],
+        get("agent_name", "").strip()[:100],
+        get("outlet_code", "").strip()[:40],
+        issue,
+        receipt,
         whole_life or (term is not None and Decimal(term) > 1),  # in scope: term over one year
     )
 
@@ -377,9 +469,15 @@ def parse_policy_row(line: int, row: dict[str, str], *, today: dt.date) -> Parse
     has_insured = any(insured[k] for k in ("name", "gender", "birth_date", "id_type", "id_no"))
     beneficiaries = _beneficiaries(get("beneficiaries", ""))
     flags = screening.row_defects(
-        applicant=applicant, insured=insured if (has_insured or (relation and relation != Relation.SELF)) else None,
-        relation=relation, raw_relation=raw_relation, beneficiaries=beneficiaries,
-        mobile_check=mobile_check, phone_check=phone_check, address_check=address_check, today=today,
+        applicant=applicant,
+        insured=insured if (has_insured or (relation and relation != Relation.SELF)) else None,
+        relation=relation,
+        raw_relation=raw_relation,
+        beneficiaries=beneficiaries,
+        mobile_check=mobile_check,
+        phone_check=phone_check,
+        address_check=address_check,
+        today=today,
     )
 
     def norm(raw: str, check: validators.Check | None) -> str:
@@ -387,35 +485,118 @@ def parse_policy_row(line: int, row: dict[str, str], *, today: dt.date) -> Parse
             return check.value
         return validators.normalize_phone(raw) if raw else ""
 
-    parties = [(
-        line, "applicant", 0, applicant["name"], applicant["gender"], applicant["birth_date"] or None,
-        applicant["id_type"], applicant["id_no"], mobile[:40], norm(mobile, mobile_check), phone[:40],
-        norm(phone, phone_check), address[:300], validators.address_key(address), "self", None,
-    )]
+    parties = [
+        (
+            line,
+            "applicant",
+            0,
+            applicant["name"],
+            applicant["gender"],
+            applicant["birth_date"] or None,
+            applicant["id_type"],
+            applicant["id_no"],
+            mobile[:40],
+            norm(mobile, mobile_check),
+            phone[:40],
+            norm(phone, phone_check),
+            address[:300],
+            validators.address_key(address),
+            "self",
+            None,
+        )
+    ]
     if relation == Relation.SELF and not has_insured:
         insured = applicant  # "may be blank when insured_relation is self": the applicant is the insured
     if relation or has_insured:
-        parties.append((
-            line, "insured", 0, insured["name"], insured["gender"], insured["birth_date"] or None,
-            insured["id_type"], insured["id_no"], "", "", "", "", "", "", relation, None,
-        ))
+        parties.append(
+            (
+                line,
+                "insured",
+                0,
+                insured["name"],
+                insured["gender"],
+                insured["birth_date"] or None,
+                insured["id_type"],
+                insured["id_no"],
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                relation,
+                None,
+            )
+        )
     for seq, person in enumerate(beneficiaries):
-        parties.append((
-            line, "beneficiary", seq, person["name"], "", None, person["id_type"], person["id_no"],
-            "", "", "", "", "", "", person["relation"], person["share"],
-        ))
-    return ParsedPolicy(line, policy_no, digest, policy,
-                        parties, [(line, p, f, str(c), d[:300]) for p, f, c, d in flags])
+        parties.append(
+            (
+                line,
+                "beneficiary",
+                seq,
+                person["name"],
+                "",
+                None,
+                person["id_type"],
+                person["id_no"],
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                person["relation"],
+                person["share"],
+            )
+        )
+    return ParsedPolicy(
+        line, policy_no, digest, policy, parties, [(line, p, f, str(c), d[:300]) for p, f, c, d in flags]
+    )
 
 
 # --- staging -------------------------------------------------------------------------------------
 
 S_POLICY, S_PARTY, S_FLAG = "hf_in_policy", "hf_in_party", "hf_in_flag"
-_S_POLICY_COLS = ("line", "policy_no", "digest", "product_code", "product_name", "product_type", "term_years",
-                  "whole_life", "premium", "payment_frequency", "payment_years", "channel", "branch_code",
-                  "branch_name", "agent_code", "agent_name", "outlet_code", "issue_date", "receipt_date", "in_scope")
-_S_PARTY_COLS = ("line", "role", "seq", "name", "gender", "birth_date", "id_type", "id_no", "mobile",
-                 "mobile_e164", "phone", "phone_e164", "address", "address_key", "relation", "share_percent")
+_S_POLICY_COLS = (
+    "line",
+    "policy_no",
+    "digest",
+    "product_code",
+    "product_name",
+    "product_type",
+    "term_years",
+    "whole_life",
+    "premium",
+    "payment_frequency",
+    "payment_years",
+    "channel",
+    "branch_code",
+    "branch_name",
+    "agent_code",
+    "agent_name",
+    "outlet_code",
+    "issue_date",
+    "receipt_date",
+    "in_scope",
+)
+_S_PARTY_COLS = (
+    "line",
+    "role",
+    "seq",
+    "name",
+    "gender",
+    "birth_date",
+    "id_type",
+    "id_no",
+    "mobile",
+    "mobile_e164",
+    "phone",
+    "phone_e164",
+    "address",
+    "address_key",
+    "relation",
+    "share_percent",
+)
 _S_FLAG_COLS = ("line", "party", "field", "code", "detail")
 
 
@@ -424,10 +605,12 @@ def _create_staging(cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
     cursor.execute(
         f"CREATE TEMP TABLE {S_POLICY} (line integer, policy_no varchar(40), digest varchar(64), "
-        "product_code varchar(40), product_name varchar(200), product_type varchar(20), term_years numeric(6,2), "
+        "product_code varchar(40), product_name varchar(200), product_type varchar(20), "
+        "term_years numeric(6,2), "
         "whole_life boolean, premium numeric(14,2), payment_frequency varchar(12), payment_years integer, "
         "channel varchar(16), branch_code varchar(20), branch_name varchar(100), agent_code varchar(40), "
-        "agent_name varchar(100), outlet_code varchar(40), issue_date date, receipt_date date, in_scope boolean, "
+        "agent_name varchar(100), outlet_code varchar(40), issue_date date, receipt_date date, "
+        "in_scope boolean, "
         "policy_id bigint, old_digest varchar(64), changed boolean)"
     )
     cursor.execute(
@@ -436,8 +619,10 @@ def _create_staging(cursor) -> None:
         "mobile_e164 varchar(20), phone varchar(40), phone_e164 varchar(20), address varchar(300), "
         "address_key varchar(300), relation varchar(10), share_percent numeric(5,2))"
     )
-    cursor.execute(f"CREATE TEMP TABLE {S_FLAG} (line integer, party varchar(12), field varchar(40), "
-                   "code varchar(32), detail varchar(300))")
+    cursor.execute(
+        f"CREATE TEMP TABLE {S_FLAG} (line integer, party varchar(12), field varchar(40), "
+        "code varchar(32), detail varchar(300))"
+    )
 
 
 def _is_postgres() -> bool:
@@ -459,8 +644,15 @@ def _stage(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> N
 # --- importing policies --------------------------------------------------------------------------
 
 
-def import_policies(*, path: str | Path, name: str = "", dry_run: bool = False, run: ImportRun | None = None,
-                    progress: Progress | None = None, today: dt.date | None = None) -> ImportResult:
+def import_policies(
+    *,
+    path: str | Path,
+    name: str = "",
+    dry_run: bool = False,
+    run: ImportRun | None = None,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> ImportResult:
     """Import a policies file (CSV or XLSX); raises IntakeError before writing anything if unusable."""
     with open_table(path, name=name) as table:
         unknown = check_header(table.header, POLICY_COLUMNS)
@@ -472,22 +664,55 @@ def import_policies(*, path: str | Path, name: str = "", dry_run: bool = False, 
                     values = values + [""] * (len(header) - len(values))
                 yield line, dict(zip(header, values, strict=False))
 
-        return _import_policy_rows(rows(), unknown=unknown, dry_run=dry_run, run=run, progress=progress,
-                                   position=table.position, total=table.total, today=today)
+        return _import_policy_rows(
+            rows(),
+            unknown=unknown,
+            dry_run=dry_run,
+            run=run,
+            progress=progress,
+            position=table.position,
+            total=table.total,
+            today=today,
+        )
 
 
-def import_policy_records(*, records: Iterable[dict[str, str]], dry_run: bool = False, run: ImportRun | None = None,
-                          today: dt.date | None = None) -> ImportResult:
+def import_policy_records(
+    *,
+    records: Iterable[dict[str, str]],
+    dry_run: bool = False,
+    run: ImportRun | None = None,
+    today: dt.date | None = None,
+) -> ImportResult:
     """Import policies given as dicts of the FORMATS.md columns (the API); items report per record."""
-    rows = ((index + 1, {k: "" if v is None else str(v) for k, v in record.items()})
-            for index, record in enumerate(records))
-    return _import_policy_rows(rows, unknown=[], dry_run=dry_run, run=run, progress=None, position=lambda: 0,
-                               total=0, today=today, with_items=True)
+    rows = (
+        (index + 1, {k: "" if v is None else str(v) for k, v in record.items()})
+        for index, record in enumerate(records)
+    )
+    return _import_policy_rows(
+        rows,
+        unknown=[],
+        dry_run=dry_run,
+        run=run,
+        progress=None,
+        position=lambda: 0,
+        total=0,
+        today=today,
+        with_items=True,
+    )
 
 
-def _import_policy_rows(rows: Iterable[tuple[int, dict[str, str]]], *, unknown: list[str], dry_run: bool,
-                        run: ImportRun | None, progress: Progress | None, position: Callable[[], int], total: int,
-                        today: dt.date | None, with_items: bool = False) -> ImportResult:
+def _import_policy_rows(
+    rows: Iterable[tuple[int, dict[str, str]]],
+    *,
+    unknown: list[str],
+    dry_run: bool,
+    run: ImportRun | None,
+    progress: Progress | None,
+    position: Callable[[], int],
+    total: int,
+    today: dt.date | None,
+    with_items: bool = False,
+) -> ImportResult:
     result = ImportResult(kind=ImportKind.POLICIES, unknown_columns=unknown, dry_run=dry_run)
     today = today or timezone.localdate()
     seen: dict[str, tuple[int, str]] = {}  # policy_no → (first line, digest): duplicates in one file
@@ -504,22 +729,31 @@ def _import_policy_rows(rows: Iterable[tuple[int, dict[str, str]]], *, unknown: 
             if isinstance(parsed, str):
                 result.reject(line=line, key=row.get("policy_no", "").strip(), reason=parsed)
                 if with_items:
-                    result.items.append({"line": line, "policy_no": row.get("policy_no", ""),
-                                         "status": "rejected", "reasons": [parsed]})
+                    result.items.append(
+                        {
+                            "line": line,
+                            "policy_no": row.get("policy_no", ""),
+                            "status": "rejected",
+                            "reasons": [parsed],
+                        }
+                    )
                 continue
             first = seen.get(parsed.policy_no)
             if first is not None:
                 if first[1] != parsed.digest:
                     reason = _("policy_no %(no)s already on line %(line)s with different content") % {
-                        "no": parsed.policy_no, "line": first[0]}
+                        "no": parsed.policy_no,
+                        "line": first[0],
+                    }
                     result.reject(line=line, key=parsed.policy_no, reason=reason)
                     status, reasons = "rejected", [reason]
                 else:
                     result.unchanged += 1
                     status, reasons = "duplicate", []
                 if with_items:
-                    result.items.append({"line": line, "policy_no": parsed.policy_no, "status": status,
-                                         "reasons": reasons})
+                    result.items.append(
+                        {"line": line, "policy_no": parsed.policy_no, "status": status, "reasons": reasons}
+                    )
                 continue
             seen[parsed.policy_no] = (line, parsed.digest)
             batch_policies.append(parsed.policy)
@@ -553,9 +787,26 @@ def _flush(cursor, policies: list[tuple], parties: list[tuple], flags: list[tupl
 
 
 _P, _PT = Policy._meta.db_table, Party._meta.db_table
-_POLICY_FIELDS = ("policy_no", "product_code", "product_name", "product_type", "term_years", "whole_life", "premium",
-                  "payment_frequency", "payment_years", "channel", "branch_code", "branch_name", "agent_code",
-                  "agent_name", "outlet_code", "issue_date", "receipt_date", "in_scope")
+_POLICY_FIELDS = (
+    "policy_no",
+    "product_code",
+    "product_name",
+    "product_type",
+    "term_years",
+    "whole_life",
+    "premium",
+    "payment_frequency",
+    "payment_years",
+    "channel",
+    "branch_code",
+    "branch_name",
+    "agent_code",
+    "agent_name",
+    "outlet_code",
+    "issue_date",
+    "receipt_date",
+    "in_scope",
+)
 _PARTY_FIELDS = _S_PARTY_COLS[1:]
 SYNC_IDS_LIMIT = 200_000  # beyond this many changed policies, sync_tasks gets None (= all)
 
@@ -565,12 +816,16 @@ def _merge_policies(cursor, result: ImportResult, *, dry_run: bool, with_items: 
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
-        cursor.execute(f"UPDATE {S_POLICY} SET policy_id = p.id, old_digest = p.row_digest "
-                       f"FROM {_P} p WHERE p.policy_no = {S_POLICY}.policy_no")
+        cursor.execute(
+            f"UPDATE {S_POLICY} SET policy_id = p.id, old_digest = p.row_digest "
+            f"FROM {_P} p WHERE p.policy_no = {S_POLICY}.policy_no"
+        )
         cursor.execute(f"UPDATE {S_POLICY} SET changed = (old_digest IS NULL OR old_digest <> digest)")
-        cursor.execute(f"SELECT SUM(CASE WHEN policy_id IS NULL THEN 1 ELSE 0 END), "
-                       f"SUM(CASE WHEN policy_id IS NOT NULL AND changed THEN 1 ELSE 0 END), "
-                       f"SUM(CASE WHEN changed THEN 0 ELSE 1 END) FROM {S_POLICY}")
+        cursor.execute(
+            f"SELECT SUM(CASE WHEN policy_id IS NULL THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN policy_id IS NOT NULL AND changed THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN changed THEN 0 ELSE 1 END) FROM {S_POLICY}"
+        )
         created, updated, unchanged = (n or 0 for n in cursor.fetchone())
         result.created, result.updated, result.unchanged = created, updated, result.unchanged + unchanged
 
@@ -590,10 +845,14 @@ def _merge_policies(cursor, result: ImportResult, *, dry_run: bool, with_items: 
             f"updated_at = excluded.updated_at",
             [stamp, stamp],
         )
-        cursor.execute(f"UPDATE {S_POLICY} SET policy_id = p.id FROM {_P} p "
-                       f"WHERE p.policy_no = {S_POLICY}.policy_no AND {S_POLICY}.policy_id IS NULL")
-        cursor.execute(f"DELETE FROM {_PT} WHERE policy_id IN "
-                       f"(SELECT policy_id FROM {S_POLICY} WHERE changed AND old_digest IS NOT NULL)")
+        cursor.execute(
+            f"UPDATE {S_POLICY} SET policy_id = p.id FROM {_P} p "
+            f"WHERE p.policy_no = {S_POLICY}.policy_no AND {S_POLICY}.policy_id IS NULL"
+        )
+        cursor.execute(
+            f"DELETE FROM {_PT} WHERE policy_id IN "
+            f"(SELECT policy_id FROM {S_POLICY} WHERE changed AND old_digest IS NOT NULL)"
+        )
         party_cols = ", ".join(_PARTY_FIELDS)
         cursor.execute(
             f"INSERT INTO {_PT} (policy_id, {party_cols}) SELECT s.policy_id, "
@@ -603,8 +862,10 @@ def _merge_policies(cursor, result: ImportResult, *, dry_run: bool, with_items: 
 
         # Screening of the changed policies: their row defects, registry matches, shared numbers.
         cursor.execute(f"INSERT INTO {screening.SCOPE} SELECT policy_id FROM {S_POLICY} WHERE changed")
-        cursor.execute(f"INSERT INTO {screening.WANT} SELECT s.policy_id, f.party, f.field, f.code, f.detail "
-                       f"FROM {S_FLAG} f JOIN {S_POLICY} s ON s.line = f.line WHERE s.changed")
+        cursor.execute(
+            f"INSERT INTO {screening.WANT} SELECT s.policy_id, f.party, f.field, f.code, f.detail "
+            f"FROM {S_FLAG} f JOIN {S_POLICY} s ON s.line = f.line WHERE s.changed"
+        )
         screening.want_registry_flags(cursor)
         # Every applicant number in the file, not only the changed ones: an import that crashed
         # after an earlier partial run still ends with the sharing of all its numbers right.
@@ -617,9 +878,11 @@ def _merge_policies(cursor, result: ImportResult, *, dry_run: bool, with_items: 
         shared_scope = screening.want_shared_flags(cursor, threshold=settings.PHONE_SHARED_THRESHOLD)
         codes = screening.ROW_CODES + screening.REGISTRY_CODES
         raised, resolved = screening.reconcile(
-            cursor, codes=codes, scope_sql=f"SELECT policy_id FROM {screening.SCOPE}", now=now)
-        raised2, resolved2 = screening.reconcile(cursor, codes=screening.SHARED_CODES, scope_sql=shared_scope,
-                                                 now=now)
+            cursor, codes=codes, scope_sql=f"SELECT policy_id FROM {screening.SCOPE}", now=now
+        )
+        raised2, resolved2 = screening.reconcile(
+            cursor, codes=screening.SHARED_CODES, scope_sql=shared_scope, now=now
+        )
         result.flags_raised.update(raised + raised2)
         result.flags_resolved.update(resolved + resolved2)
 
@@ -648,16 +911,30 @@ def _collect_items(cursor, result: ImportResult) -> None:
         live.setdefault(policy_id, set()).add(code)
     for line, policy_no, policy_id, changed, old_digest in staged:
         status = "unchanged" if not changed else "created" if old_digest is None else "updated"
-        result.items.append({"line": line, "policy_no": policy_no, "status": status, "reasons": [],
-                             "flags": sorted(live.get(policy_id, ()))})
+        result.items.append(
+            {
+                "line": line,
+                "policy_no": policy_no,
+                "status": status,
+                "reasons": [],
+                "flags": sorted(live.get(policy_id, ())),
+            }
+        )
     result.items.sort(key=lambda item: item["line"])
 
 
 # --- registries ----------------------------------------------------------------------------------
 
-_REGISTRY_MODEL = {ImportKind.AGENTS: Agent, ImportKind.OUTLETS: Outlet, ImportKind.COMPANY_NUMBERS: CompanyNumber}
-_OWNER = {ImportKind.AGENTS: RegistryPhone.Owner.AGENT, ImportKind.OUTLETS: RegistryPhone.Owner.OUTLET,
-          ImportKind.COMPANY_NUMBERS: RegistryPhone.Owner.COMPANY}
+_REGISTRY_MODEL = {
+    ImportKind.AGENTS: Agent,
+    ImportKind.OUTLETS: Outlet,
+    ImportKind.COMPANY_NUMBERS: CompanyNumber,
+}
+_OWNER = {
+    ImportKind.AGENTS: RegistryPhone.Owner.AGENT,
+    ImportKind.OUTLETS: RegistryPhone.Owner.OUTLET,
+    ImportKind.COMPANY_NUMBERS: RegistryPhone.Owner.COMPANY,
+}
 
 
 def _registry_values(kind: str, row: dict[str, str]) -> tuple[str, dict] | str:
@@ -666,8 +943,11 @@ def _registry_values(kind: str, row: dict[str, str]) -> tuple[str, dict] | str:
         if not get("agent_code"):
             return _("no agent_code")
         return get("agent_code")[:40], {
-            "name": get("name")[:100], "mobile": get("mobile")[:40], "phones": get("phones")[:300],
-            "branch_code": get("branch_code")[:20], "channel": _choice(Channel, get("channel")),
+            "name": get("name")[:100],
+            "mobile": get("mobile")[:40],
+            "phones": get("phones")[:300],
+            "branch_code": get("branch_code")[:20],
+            "channel": _choice(Channel, get("channel")),
             "outlet_code": get("outlet_code")[:40],
             "status": _choice(AgentStatus, get("status")) or AgentStatus.ACTIVE,
         }
@@ -675,8 +955,11 @@ def _registry_values(kind: str, row: dict[str, str]) -> tuple[str, dict] | str:
         if not get("outlet_code"):
             return _("no outlet_code")
         return get("outlet_code")[:40], {
-            "name": get("name")[:200], "institution": get("institution")[:200], "phones": get("phones")[:300],
-            "address": get("address")[:300], "address_key": validators.address_key(get("address")),
+            "name": get("name")[:200],
+            "institution": get("institution")[:200],
+            "phones": get("phones")[:300],
+            "address": get("address")[:300],
+            "address_key": validators.address_key(get("address")),
             "branch_code": get("branch_code")[:20],
         }
     normalized = validators.normalize_phone(get("number"))
@@ -685,12 +968,22 @@ def _registry_values(kind: str, row: dict[str, str]) -> tuple[str, dict] | str:
     return normalized, {"number": get("number")[:40], "label": get("label")[:100]}
 
 
-_KEY_FIELD = {ImportKind.AGENTS: "agent_code", ImportKind.OUTLETS: "outlet_code",
-              ImportKind.COMPANY_NUMBERS: "normalized"}
+_KEY_FIELD = {
+    ImportKind.AGENTS: "agent_code",
+    ImportKind.OUTLETS: "outlet_code",
+    ImportKind.COMPANY_NUMBERS: "normalized",
+}
 
 
-def import_registry(*, kind: str, path: str | Path, name: str = "", dry_run: bool = False,
-                    run: ImportRun | None = None, progress: Progress | None = None) -> ImportResult:
+def import_registry(
+    *,
+    kind: str,
+    path: str | Path,
+    name: str = "",
+    dry_run: bool = False,
+    run: ImportRun | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
     """Import agents, outlets or company numbers (upsert by code); re-screens the policies they touch."""
     if kind not in _REGISTRY_MODEL:
         raise IntakeError(_("Unknown registry: %(kind)s") % {"kind": kind})
@@ -706,8 +999,12 @@ def import_registry(*, kind: str, path: str | Path, name: str = "", dry_run: boo
                 continue
             key, values_ = parsed
             if key in rows and rows[key][1] != values_:
-                result.reject(line=line, key=key, reason=_("%(key)s already on line %(line)s with different content")
-                              % {"key": key, "line": rows[key][0]})
+                result.reject(
+                    line=line,
+                    key=key,
+                    reason=_("%(key)s already on line %(line)s with different content")
+                    % {"key": key, "line": rows[key][0]},
+                )
                 continue
             rows[key] = (line, values_)
             if progress and result.rows_read % 1000 == 0:
@@ -724,7 +1021,9 @@ def import_registry(*, kind: str, path: str | Path, name: str = "", dry_run: boo
 
 def _save_registry(kind: str, rows: dict[str, tuple[int, dict]], result: ImportResult) -> None:
     model, key_field = _REGISTRY_MODEL[kind], _KEY_FIELD[kind]
-    existing = {getattr(obj, key_field): obj for obj in model.objects.filter(**{f"{key_field}__in": list(rows)})}
+    existing = {
+        getattr(obj, key_field): obj for obj in model.objects.filter(**{f"{key_field}__in": list(rows)})
+    }
     to_create, to_update, old_addresses = [], [], []
     for key, (_line, values) in rows.items():
         obj = existing.get(key)
@@ -789,10 +1088,13 @@ def execute_run(run: ImportRun, *, path: str | Path, progress: Progress | None =
     run.status = ImportStatus.RUNNING
     try:
         if run.kind == ImportKind.POLICIES:
-            result = import_policies(path=path, name=run.filename, dry_run=run.dry_run, run=run, progress=progress)
+            result = import_policies(
+                path=path, name=run.filename, dry_run=run.dry_run, run=run, progress=progress
+            )
         else:
-            result = import_registry(kind=run.kind, path=path, name=run.filename, dry_run=run.dry_run, run=run,
-                                     progress=progress)
+            result = import_registry(
+                kind=run.kind, path=path, name=run.filename, dry_run=run.dry_run, run=run, progress=progress
+            )
     except IntakeError as exc:
         run.status, run.error, run.finished_at = ImportStatus.FAILED, str(exc), timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])

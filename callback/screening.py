@@ -30,12 +30,23 @@ from .models import Agent, ContactFlag, Outlet, Party, Policy, RegistryPhone
 
 CORRECTED_BY_IMPORT = "corrected by import"
 ROW_CODES = (
-    FlagCode.MISSING_FIELD, FlagCode.MOBILE_INVALID, FlagCode.LANDLINE_INVALID, FlagCode.ADDRESS_INCOMPLETE,
-    FlagCode.ID_INVALID, FlagCode.ID_BIRTH_MISMATCH, FlagCode.ID_GENDER_MISMATCH, FlagCode.RELATION_INCONSISTENT,
+    FlagCode.MISSING_FIELD,
+    FlagCode.MOBILE_INVALID,
+    FlagCode.LANDLINE_INVALID,
+    FlagCode.ADDRESS_INCOMPLETE,
+    FlagCode.ID_INVALID,
+    FlagCode.ID_BIRTH_MISMATCH,
+    FlagCode.ID_GENDER_MISMATCH,
+    FlagCode.RELATION_INCONSISTENT,
 )
 REGISTRY_CODES = (
-    FlagCode.PHONE_IS_AGENT, FlagCode.PHONE_IS_OUTLET, FlagCode.PHONE_IS_COMPANY, FlagCode.ADDRESS_IS_OUTLET,
-    FlagCode.AGENT_UNKNOWN, FlagCode.AGENT_NAME_MISMATCH, FlagCode.OUTLET_UNKNOWN,
+    FlagCode.PHONE_IS_AGENT,
+    FlagCode.PHONE_IS_OUTLET,
+    FlagCode.PHONE_IS_COMPANY,
+    FlagCode.ADDRESS_IS_OUTLET,
+    FlagCode.AGENT_UNKNOWN,
+    FlagCode.AGENT_NAME_MISMATCH,
+    FlagCode.OUTLET_UNKNOWN,
 )
 SHARED_CODES = (FlagCode.PHONE_SHARED,)
 SCREENING_CODES = ROW_CODES + REGISTRY_CODES + SHARED_CODES
@@ -48,7 +59,9 @@ APPLICANT, INSURED, BENEFICIARY, SALES = (r.value for r in PartyRole)
 # --- one policy's own fields ---------------------------------------------------------------------
 
 
-def _person_defects(party: str, person: dict, *, today: dt.date, out: list, required: bool, field_suffix="") -> None:
+def _person_defects(
+    party: str, person: dict, *, today: dt.date, out: list, required: bool, field_suffix=""
+) -> None:
     """Missing-field and id rules for one person. `person`: name, gender, birth_date, id_type, id_no."""
     if required:
         for field in ("name", "gender", "birth_date", "id_type", "id_no"):
@@ -63,12 +76,24 @@ def _person_defects(party: str, person: dict, *, today: dt.date, out: list, requ
             return
         birth = person.get("birth_date")
         if birth and check.birth_date.isoformat() != birth:
-            out.append((party, "birth_date" + field_suffix, FlagCode.ID_BIRTH_MISMATCH,
-                        f"id {check.birth_date.isoformat()} / stated {birth}"))
+            out.append(
+                (
+                    party,
+                    "birth_date" + field_suffix,
+                    FlagCode.ID_BIRTH_MISMATCH,
+                    f"id {check.birth_date.isoformat()} / stated {birth}",
+                )
+            )
         gender = person.get("gender")
         if gender and check.gender != gender:
-            out.append((party, "gender" + field_suffix, FlagCode.ID_GENDER_MISMATCH,
-                        f"id {check.gender} / stated {gender}"))
+            out.append(
+                (
+                    party,
+                    "gender" + field_suffix,
+                    FlagCode.ID_GENDER_MISMATCH,
+                    f"id {check.gender} / stated {gender}",
+                )
+            )
 
 
 def row_defects(
@@ -129,25 +154,41 @@ def row_defects(
 
 
 def _relation_defects(relation: str, applicant: dict, insured: dict) -> list[tuple[str, str, str, str]]:
-    """The stated relation against the data: `self` must be the applicant; a child is younger, a parent older."""
+    """The stated relation against the data: `self` is the applicant; a child is younger, a parent older."""
     found = []
     a_id, i_id = applicant.get("id_no", "").upper(), insured.get("id_no", "").upper()
     a_birth, i_birth = applicant.get("birth_date"), insured.get("birth_date")
     if relation == Relation.SELF:
         differs = [
-            field for field in ("id_no", "name", "birth_date", "gender")
-            if insured.get(field) and applicant.get(field) and str(insured[field]).upper() != str(applicant[field]).upper()
+            field
+            for field in ("id_no", "name", "birth_date", "gender")
+            if insured.get(field)
+            and applicant.get(field)
+            and str(insured[field]).upper() != str(applicant[field]).upper()
         ]
         if differs:
-            found.append((INSURED, "relation", FlagCode.RELATION_INCONSISTENT, "self but different " + ", ".join(differs)))
+            found.append(
+                (
+                    INSURED,
+                    "relation",
+                    FlagCode.RELATION_INCONSISTENT,
+                    "self but different " + ", ".join(differs),
+                )
+            )
     elif relation:
         if a_id and a_id == i_id:
-            found.append((INSURED, "relation", FlagCode.RELATION_INCONSISTENT, f"{relation} with the applicant's id"))
+            found.append(
+                (INSURED, "relation", FlagCode.RELATION_INCONSISTENT, f"{relation} with the applicant's id")
+            )
         elif a_birth and i_birth:
             if relation == Relation.CHILD and i_birth <= a_birth:
-                found.append((INSURED, "relation", FlagCode.RELATION_INCONSISTENT, "child not younger than applicant"))
+                found.append(
+                    (INSURED, "relation", FlagCode.RELATION_INCONSISTENT, "child not younger than applicant")
+                )
             elif relation == Relation.PARENT and i_birth >= a_birth:
-                found.append((INSURED, "relation", FlagCode.RELATION_INCONSISTENT, "parent not older than applicant"))
+                found.append(
+                    (INSURED, "relation", FlagCode.RELATION_INCONSISTENT, "parent not older than applicant")
+                )
     return found
 
 
@@ -165,35 +206,50 @@ def prepare_tables(cursor) -> None:
     """The temporary tables of one screening run (per connection)."""
     for name in (WANT, SCOPE, NUMBERS):
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TEMP TABLE {WANT} (policy_id bigint, party varchar(12), field varchar(40), "
-                   "code varchar(32), detail varchar(300))")
+    cursor.execute(
+        f"CREATE TEMP TABLE {WANT} (policy_id bigint, party varchar(12), field varchar(40), "
+        "code varchar(32), detail varchar(300))"
+    )
     cursor.execute(f"CREATE TEMP TABLE {SCOPE} (policy_id bigint PRIMARY KEY)")
     cursor.execute(f"CREATE TEMP TABLE {NUMBERS} (number varchar(20) PRIMARY KEY)")
 
 
+def analyze(cursor, *tables: str) -> None:
+    """Temporary tables get no statistics from autovacuum: without them PostgreSQL plans nested loops."""
+    if connection.vendor == "postgresql":
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
 def _applicant_numbers_sql() -> str:
-    return (f"SELECT policy_id, 'mobile' AS field, mobile_e164 AS number, id_no FROM {_PT} "
-            f"WHERE role = 'applicant' AND mobile_e164 <> '' "
-            f"UNION ALL SELECT policy_id, 'phone', phone_e164, id_no FROM {_PT} "
-            f"WHERE role = 'applicant' AND phone_e164 <> ''")
+    return (
+        f"SELECT policy_id, 'mobile' AS field, mobile_e164 AS number, id_no FROM {_PT} "
+        f"WHERE role = 'applicant' AND mobile_e164 <> '' "
+        f"UNION ALL SELECT policy_id, 'phone', phone_e164, id_no FROM {_PT} "
+        f"WHERE role = 'applicant' AND phone_e164 <> ''"
+    )
 
 
 def want_registry_flags(cursor) -> None:
     """Registry codes for the policies in the scope table, into the want table."""
-    numbers = _applicant_numbers_sql()
-    for owner, code in (("agent", FlagCode.PHONE_IS_AGENT), ("outlet", FlagCode.PHONE_IS_OUTLET),
-                        ("company", FlagCode.PHONE_IS_COMPANY)):
-        # The policy's own agent or outlet first: it is the worse case and the detail says so.
+    analyze(cursor, SCOPE)
+    for owner, code in (
+        ("agent", FlagCode.PHONE_IS_AGENT),
+        ("outlet", FlagCode.PHONE_IS_OUTLET),
+        ("company", FlagCode.PHONE_IS_COMPANY),
+    ):
+        # The policy's own agent or outlet is the worse case and the detail says so.
         own = "p.agent_code" if owner == "agent" else "p.outlet_code" if owner == "outlet" else "''"
-        cursor.execute(
-            f"INSERT INTO {WANT} SELECT n.policy_id, 'applicant', n.field, %s, "
-            f"MIN(r.owner_code) || CASE WHEN MAX(CASE WHEN r.owner_code = {own} THEN 1 ELSE 0 END) = 1 "
-            f"THEN ' (this policy''s own)' ELSE '' END "
-            f"FROM ({numbers}) n JOIN {SCOPE} s ON s.policy_id = n.policy_id "
-            f"JOIN {_RP} r ON r.number = n.number AND r.owner_kind = %s "
-            f"JOIN {_P} p ON p.id = n.policy_id GROUP BY n.policy_id, n.field",
-            [code.value, owner],
-        )
+        for field in ("mobile", "phone"):
+            cursor.execute(
+                f"INSERT INTO {WANT} SELECT pt.policy_id, 'applicant', '{field}', %s, "
+                f"MIN(r.owner_code) || CASE WHEN MAX(CASE WHEN r.owner_code = {own} THEN 1 ELSE 0 END) = 1 "
+                f"THEN ' (this policy''s own)' ELSE '' END "
+                f"FROM {SCOPE} s JOIN {_PT} pt ON pt.policy_id = s.policy_id AND pt.role = 'applicant' "
+                f"JOIN {_RP} r ON r.number = pt.{field}_e164 AND r.owner_kind = %s "
+                f"JOIN {_P} p ON p.id = s.policy_id WHERE pt.{field}_e164 <> '' GROUP BY pt.policy_id",
+                [code.value, owner],
+            )
     cursor.execute(
         f"INSERT INTO {WANT} SELECT pt.policy_id, 'applicant', 'address', %s, MIN(o.outlet_code) "
         f"FROM {_PT} pt JOIN {SCOPE} s ON s.policy_id = pt.policy_id "
@@ -218,7 +274,8 @@ def want_registry_flags(cursor) -> None:
     cursor.execute(
         f"INSERT INTO {WANT} SELECT p.id, 'sales', 'outlet_code', %s, "
         f"CASE WHEN p.outlet_code = '' THEN 'blank' ELSE p.outlet_code || ' not in registry' END "
-        f"FROM {_P} p JOIN {SCOPE} s ON s.policy_id = p.id LEFT JOIN {_OU} o ON o.outlet_code = p.outlet_code "
+        f"FROM {_P} p JOIN {SCOPE} s ON s.policy_id = p.id "
+        f"LEFT JOIN {_OU} o ON o.outlet_code = p.outlet_code "
         f"WHERE p.channel IN ('bancassurance', 'broker') AND o.id IS NULL",
         [FlagCode.OUTLET_UNKNOWN.value],
     )
@@ -226,6 +283,7 @@ def want_registry_flags(cursor) -> None:
 
 def want_shared_flags(cursor, *, threshold: int) -> str:
     """`phone_shared` for every applicant number in the numbers table; returns the scope SQL for it."""
+    analyze(cursor, NUMBERS)
     numbers = _applicant_numbers_sql()
     cursor.execute(
         f"INSERT INTO {WANT} SELECT n.policy_id, 'applicant', n.field, %s, "
@@ -235,8 +293,10 @@ def want_shared_flags(cursor, *, threshold: int) -> str:
         f"HAVING COUNT(DISTINCT n2.id_no) >= %s) g ON g.number = n.number",
         [FlagCode.PHONE_SHARED.value, threshold],
     )
-    return (f"SELECT policy_id FROM {SCOPE} UNION SELECT n.policy_id FROM ({numbers}) n "
-            f"JOIN {NUMBERS} k ON k.number = n.number")
+    return (
+        f"SELECT policy_id FROM {SCOPE} UNION SELECT n.policy_id FROM ({numbers}) n "
+        f"JOIN {NUMBERS} k ON k.number = n.number"
+    )
 
 
 def reconcile(cursor, *, codes: Iterable[str], scope_sql: str, now: dt.datetime) -> tuple[Counter, Counter]:
@@ -245,18 +305,23 @@ def reconcile(cursor, *, codes: Iterable[str], scope_sql: str, now: dt.datetime)
     Returns (raised per code, resolved per code).
     """
     codes = [str(c) for c in codes]
+    analyze(cursor, WANT)
     marks = ", ".join(["%s"] * len(codes))
     stamp = connection.ops.adapt_datetimefield_value(now)
     same_key = "f.policy_id = w.policy_id AND f.party = w.party AND f.field = w.field AND f.code = w.code"
-    fresh = (f"FROM (SELECT policy_id, party, field, code, MIN(detail) AS detail FROM {WANT} "
-             f"WHERE code IN ({marks}) GROUP BY policy_id, party, field, code) w "
-             f"WHERE NOT EXISTS (SELECT 1 FROM {_F} f WHERE {same_key} "
-             f"AND f.status IN ('open', 'correction_requested', 'waived'))")
+    fresh = (
+        f"FROM (SELECT policy_id, party, field, code, MIN(detail) AS detail FROM {WANT} "
+        f"WHERE code IN ({marks}) GROUP BY policy_id, party, field, code) w "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_F} f WHERE {same_key} "
+        f"AND f.status IN ('open', 'correction_requested', 'waived'))"
+    )
     cursor.execute(f"SELECT w.code, COUNT(*) {fresh} GROUP BY w.code", codes)
     raised = Counter(dict(cursor.fetchall()))
-    stale = (f"FROM {_F} f WHERE f.status IN ('open', 'correction_requested') AND f.code IN ({marks}) "
-             f"AND f.policy_id IN ({scope_sql}) "
-             f"AND NOT EXISTS (SELECT 1 FROM {WANT} w WHERE {same_key})")
+    stale = (
+        f"FROM {_F} f WHERE f.status IN ('open', 'correction_requested') AND f.code IN ({marks}) "
+        f"AND f.policy_id IN ({scope_sql}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {WANT} w WHERE {same_key})"
+    )
     cursor.execute(f"SELECT f.code, COUNT(*) {stale} GROUP BY f.code", codes)
     resolved = Counter(dict(cursor.fetchall()))
     if resolved:
@@ -280,9 +345,10 @@ def _fill_scope(cursor, policy_ids: Iterable[int] | None) -> None:
         return
     ids = list(policy_ids)
     for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        cursor.executemany(f"INSERT INTO {SCOPE} (policy_id) VALUES (%s) ON CONFLICT DO NOTHING",
-                           [(i,) for i in chunk])
+        chunk = ids[start : start + 5000]
+        cursor.executemany(
+            f"INSERT INTO {SCOPE} (policy_id) VALUES (%s) ON CONFLICT DO NOTHING", [(i,) for i in chunk]
+        )
 
 
 def _fill_numbers_of_scope(cursor) -> None:
@@ -294,8 +360,9 @@ def _fill_numbers_of_scope(cursor) -> None:
 
 
 @transaction.atomic
-def rescreen(*, policy_ids: Iterable[int] | None = None, extra_numbers: Iterable[str] = (),
-             row_codes: bool = False) -> dict[str, dict[str, int]]:
+def rescreen(
+    *, policy_ids: Iterable[int] | None = None, extra_numbers: Iterable[str] = (), row_codes: bool = False
+) -> dict[str, dict[str, int]]:
     """Re-screen policies against the registries and for shared phones (all policies when None).
 
     `extra_numbers` are numbers whose sharing may have changed (e.g. a party's old number).
@@ -334,10 +401,16 @@ def _want_row_flags_from_db(cursor, policy_ids: Iterable[int] | None) -> None:
 def _person(party: Party | None) -> dict:
     if party is None:
         return {}
-    return {"name": party.name, "gender": party.gender,
-            "birth_date": party.birth_date.isoformat() if party.birth_date else "",
-            "id_type": party.id_type, "id_no": party.id_no, "mobile": party.mobile, "phone": party.phone,
-            "address": party.address}
+    return {
+        "name": party.name,
+        "gender": party.gender,
+        "birth_date": party.birth_date.isoformat() if party.birth_date else "",
+        "id_type": party.id_type,
+        "id_no": party.id_no,
+        "mobile": party.mobile,
+        "phone": party.phone,
+        "address": party.address,
+    }
 
 
 def policy_row_defects(policy: Policy) -> list[tuple[str, str, str, str]]:
@@ -347,8 +420,10 @@ def policy_row_defects(policy: Policy) -> list[tuple[str, str, str, str]]:
     insured = next((p for p in parties if p.role == INSURED), None)
     beneficiaries = [_person(p) for p in sorted(parties, key=lambda p: p.seq) if p.role == BENEFICIARY]
     return row_defects(
-        applicant=_person(applicant), insured=_person(insured) if insured else None,
-        relation=insured.relation if insured else "", beneficiaries=beneficiaries,
+        applicant=_person(applicant),
+        insured=_person(insured) if insured else None,
+        relation=insured.relation if insured else "",
+        beneficiaries=beneficiaries,
     )
 
 
@@ -380,7 +455,7 @@ def sync_registry_phones(*, kind: str, rows: Iterable, deleted_codes: Iterable[s
     rows = list(rows)
     codes = [owner_code(kind, r) for r in rows] + list(deleted_codes)
     for start in range(0, len(codes), 2000):
-        chunk = codes[start:start + 2000]
+        chunk = codes[start : start + 2000]
         old = RegistryPhone.objects.filter(owner_kind=kind, owner_code__in=chunk)
         touched.update(old.values_list("number", flat=True))
         old.delete()
@@ -393,15 +468,20 @@ def sync_registry_phones(*, kind: str, rows: Iterable, deleted_codes: Iterable[s
     return touched
 
 
-def policies_affected_by_registry(*, numbers: Iterable[str] = (), agent_codes: Iterable[str] = (),
-                                  outlet_codes: Iterable[str] = (), address_keys: Iterable[str] = ()) -> set[int]:
+def policies_affected_by_registry(
+    *,
+    numbers: Iterable[str] = (),
+    agent_codes: Iterable[str] = (),
+    outlet_codes: Iterable[str] = (),
+    address_keys: Iterable[str] = (),
+) -> set[int]:
     """Policies whose registry flags may change: by applicant number, agent, outlet or address."""
     ids: set[int] = set()
     numbers, address_keys = list(set(numbers) - {""}), list(set(address_keys) - {""})
     agent_codes, outlet_codes = list(set(agent_codes)), list(set(outlet_codes))
     applicants = Party.objects.filter(role=APPLICANT)
     for start in range(0, max(len(numbers), 1), 2000):
-        chunk = numbers[start:start + 2000]
+        chunk = numbers[start : start + 2000]
         if chunk:
             ids.update(applicants.filter(mobile_e164__in=chunk).values_list("policy_id", flat=True))
             ids.update(applicants.filter(phone_e164__in=chunk).values_list("policy_id", flat=True))
@@ -423,12 +503,13 @@ def rescreen_registry_change(*, kind: str, rows: Iterable = (), deleted: Iterabl
         numbers=numbers,
         agent_codes=[r.agent_code for r in everything] if kind == RegistryPhone.Owner.AGENT else (),
         outlet_codes=[r.outlet_code for r in everything] if kind == RegistryPhone.Owner.OUTLET else (),
-        address_keys=[r.address_key for r in everything] + [getattr(r, "_old_address_key", "") for r in everything]
-        if kind == RegistryPhone.Owner.OUTLET else (),
+        address_keys=[r.address_key for r in everything]
+        + [getattr(r, "_old_address_key", "") for r in everything]
+        if kind == RegistryPhone.Owner.OUTLET
+        else (),
     )
     if not affected:
         return {"flags_raised": {}, "flags_resolved": {}, "policies": 0}
     result = rescreen(policy_ids=affected)
     result["policies"] = len(affected)
     return result
-

@@ -60,7 +60,9 @@ class TestSamples:
             assert want["reason"].split()[-1] in have["reason"]
             assert have["line"] > 1
         assert not Policy.objects.filter(policy_no="PBADDATE001").exists()
-        scope = {r["policy_no"]: r["in_scope"] == "True" for r in read_expected(folder / "expected_scope.csv")}
+        scope = {
+            r["policy_no"]: r["in_scope"] == "True" for r in read_expected(folder / "expected_scope.csv")
+        }
         assert dict(Policy.objects.values_list("policy_no", "in_scope")) == scope
         assert "Rejected: 2" in summary and "phone_shared: 16" in summary
 
@@ -86,9 +88,11 @@ class TestCorrections:
         folder = samples_or_fail(SAMPLES)
         load_sample(folder)
         rows = read_expected(folder / "policies.csv")
-        fixes = {"P04200000001": {"applicant_mobile": "18012201650"},
-                 "P04200000005": {"applicant_phone": "025-31130789"},
-                 "P04200000035": {"agent_name": "高军"}}
+        fixes = {
+            "P04200000001": {"applicant_mobile": "18012201650"},
+            "P04200000005": {"applicant_phone": "025-31130789"},
+            "P04200000035": {"agent_name": "高军"},
+        }
         for r in rows:
             r.update(fixes.get(r["policy_no"], {}))
         corrected = write_csv(tmp_path / "corrected.csv", rows, columns=list(rows[0]))
@@ -119,8 +123,11 @@ class TestFiles:
             command("import_policies", str(bad))
 
     def test_unknown_columns_are_reported_once(self, tmp_path):
-        path = write_csv(tmp_path / "p.csv", [{**row(), "remark": "x"}, {**row(policy_no="P2"), "remark": "y"}],
-                         columns=[*BASE_ROW, "remark"])
+        path = write_csv(
+            tmp_path / "p.csv",
+            [{**row(), "remark": "x"}, {**row(policy_no="P2"), "remark": "y"}],
+            columns=[*BASE_ROW, "remark"],
+        )
         summary = command("import_policies", str(path))
         assert summary.count("remark") == 1
         assert Policy.objects.count() == 2
@@ -158,24 +165,44 @@ class TestFiles:
 
     def test_same_policy_no_updates_never_duplicates(self, tmp_path):
         command("import_policies", str(write_csv(tmp_path / "a.csv", [row()])))
-        command("import_policies", str(write_csv(tmp_path / "b.csv", [row(premium="9.00", applicant_name="王芳")])))
+        command(
+            "import_policies",
+            str(write_csv(tmp_path / "b.csv", [row(premium="9.00", applicant_name="王芳")])),
+        )
         policy = Policy.objects.get()
         assert policy.premium == 9 and policy.parties.get(role="applicant").name == "王芳"
 
     def test_chinese_enum_labels_and_date_forms(self, tmp_path):
-        path = write_csv(tmp_path / "p.csv", [row(product_type="分红型", channel="银保", payment_frequency="趸交",
-                                                 term_years="终身", issue_date="2026/11/03", receipt_date="20261105",
-                                                 insured_relation="本人")])
+        path = write_csv(
+            tmp_path / "p.csv",
+            [
+                row(
+                    product_type="分红型",
+                    channel="银保",
+                    payment_frequency="趸交",
+                    term_years="终身",
+                    issue_date="2026/11/03",
+                    receipt_date="20261105",
+                    insured_relation="本人",
+                )
+            ],
+        )
         command("import_policies", str(path))
         policy = Policy.objects.get()
-        assert (policy.product_type, policy.channel, policy.payment_frequency) == ("participating", "bancassurance",
-                                                                                   "single")
+        assert (policy.product_type, policy.channel, policy.payment_frequency) == (
+            "participating",
+            "bancassurance",
+            "single",
+        )
         assert policy.whole_life and policy.in_scope and str(policy.receipt_date) == "2026-11-05"
 
     def test_registry_rows_without_key_are_rejected(self, tmp_path):
         path = tmp_path / "agents.csv"
-        path.write_text("agent_code,name,mobile,phones,branch_code,channel,outlet_code,status\n"
-                        ",无名,13800138000,,B1,agency,,active\nA1,有名,13800138001,,B1,个险,,离职\n", encoding="utf-8")
+        path.write_text(
+            "agent_code,name,mobile,phones,branch_code,channel,outlet_code,status\n"
+            ",无名,13800138000,,B1,agency,,active\nA1,有名,13800138001,,B1,个险,,离职\n",
+            encoding="utf-8",
+        )
         summary = command("import_registry", "agents", str(path))
         assert "line 2: no agent_code" in summary
         from callback.models import Agent
@@ -184,8 +211,9 @@ class TestFiles:
 
 
 class TestScope:
-    @pytest.mark.parametrize("term,in_scope", [("whole_life", True), ("1", False), ("1.5", True), ("20", True),
-                                               ("", False)])
+    @pytest.mark.parametrize(
+        "term,in_scope", [("whole_life", True), ("1", False), ("1.5", True), ("20", True), ("", False)]
+    )
     def test_term_over_one_year(self, term, in_scope):
         intake.import_policy_records(records=[row(term_years=term)])
         assert Policy.objects.get().in_scope is in_scope

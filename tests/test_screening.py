@@ -33,9 +33,18 @@ def codes_for(**overrides) -> set[str]:
 
 
 class TestMissingField:
-    @pytest.mark.parametrize("field", ["applicant_name", "applicant_gender", "applicant_birth_date",
-                                       "applicant_id_type", "applicant_id_no", "applicant_address",
-                                       "insured_relation"])
+    @pytest.mark.parametrize(
+        "field",
+        [
+            "applicant_name",
+            "applicant_gender",
+            "applicant_birth_date",
+            "applicant_id_type",
+            "applicant_id_no",
+            "applicant_address",
+            "insured_relation",
+        ],
+    )
     def test_blank_required_field(self, registries, field):
         assert "missing_field" in codes_for(**{field: ""})
 
@@ -86,7 +95,9 @@ class TestAddressIncomplete:
     def test_incomplete(self, registries, address):
         assert codes_for(applicant_address=address) == {"address_incomplete"}
 
-    @pytest.mark.parametrize("address", ["河北省邯郸市涉县索堡镇索堡村", "上海市浦东新区滨江大道17号1栋484室"])
+    @pytest.mark.parametrize(
+        "address", ["河北省邯郸市涉县索堡镇索堡村", "上海市浦东新区滨江大道17号1栋484室"]
+    )
     def test_negative_village_and_municipality(self, registries, address):
         assert codes_for(applicant_address=address) == set()
 
@@ -117,25 +128,53 @@ class TestIdChecks:
 
 class TestRelationInconsistent:
     def test_self_with_a_different_person(self, registries):
-        assert codes_for(insured_name="林艳", insured_gender="M", insured_birth_date="1947-08-29",
-                         insured_id_type="id_card", insured_id_no="32010219470829371X") == {"relation_inconsistent"}
+        assert codes_for(
+            insured_name="林艳",
+            insured_gender="M",
+            insured_birth_date="1947-08-29",
+            insured_id_type="id_card",
+            insured_id_no="32010219470829371X",
+        ) == {"relation_inconsistent"}
 
     def test_child_older_than_applicant(self, registries):
-        assert codes_for(insured_relation="child", insured_name="林艳", insured_gender="M",
-                         insured_birth_date="1947-08-29", insured_id_type="id_card",
-                         insured_id_no="32010219470829371X") == {"relation_inconsistent"}
+        assert codes_for(
+            insured_relation="child",
+            insured_name="林艳",
+            insured_gender="M",
+            insured_birth_date="1947-08-29",
+            insured_id_type="id_card",
+            insured_id_no="32010219470829371X",
+        ) == {"relation_inconsistent"}
 
     def test_negative_parent_older_and_self_repeated(self, registries):
-        assert codes_for(insured_relation="父母", insured_name="林艳", insured_gender="M",
-                         insured_birth_date="1947-08-29", insured_id_type="id_card",
-                         insured_id_no="32010219470829371X") == set()
-        assert codes_for(insured_name="陈磊", insured_gender="M", insured_birth_date="1960-09-08",
-                         insured_id_type="id_card", insured_id_no="130426196009081436") == set()
+        assert (
+            codes_for(
+                insured_relation="父母",
+                insured_name="林艳",
+                insured_gender="M",
+                insured_birth_date="1947-08-29",
+                insured_id_type="id_card",
+                insured_id_no="32010219470829371X",
+            )
+            == set()
+        )
+        assert (
+            codes_for(
+                insured_name="陈磊",
+                insured_gender="M",
+                insured_birth_date="1960-09-08",
+                insured_id_type="id_card",
+                insured_id_no="130426196009081436",
+            )
+            == set()
+        )
 
 
 class TestRegistryMatches:
     def test_phone_is_agent_and_own_agent_detail(self, registries):
-        assert codes_for(agent_code="A000003", agent_name="孙勇", applicant_mobile="158 0583 1819") == {"phone_is_agent"}
+        assert codes_for(agent_code="A000003", agent_name="孙勇", applicant_mobile="158 0583 1819") == {
+            "phone_is_agent"
+        }
         assert "this policy's own" in ContactFlag.objects.get(code="phone_is_agent").detail
 
     def test_phone_is_other_agent(self, registries):
@@ -176,8 +215,17 @@ class TestPhoneShared:
         ids = ["130426196009081436", "110105195801079501", "140105197803231823", "320102198310224085"]
         births = ["1960-09-08", "1958-01-07", "1978-03-23", "1983-10-22"]
         genders = ["M", "F", "F", "F"]
-        return [row(policy_no=f"PS{i}", applicant_mobile="", applicant_phone=phone, applicant_id_no=ids[i],
-                    applicant_birth_date=births[i], applicant_gender=genders[i]) for i in range(count)]
+        return [
+            row(
+                policy_no=f"PS{i}",
+                applicant_mobile="",
+                applicant_phone=phone,
+                applicant_id_no=ids[i],
+                applicant_birth_date=births[i],
+                applicant_gender=genders[i],
+            )
+            for i in range(count)
+        ]
 
     def test_three_different_applicants(self, registries):
         import_rows(*self.people(3))
@@ -224,7 +272,9 @@ class TestIdempotence:
     def test_callback_flags_are_left_alone(self, registries):
         import_rows(row())
         policy_id = ContactFlag.objects.model.policy.field.related_model.objects.get().id
-        ContactFlag.objects.create(policy_id=policy_id, party="applicant", field="mobile", code="callback_unreachable")
+        ContactFlag.objects.create(
+            policy_id=policy_id, party="applicant", field="mobile", code="callback_unreachable"
+        )
         import_rows(row(premium="7000.00"))
         assert live_codes() == {"callback_unreachable"}
 

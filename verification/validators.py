@@ -237,23 +237,75 @@ def check_resident_id(raw: str, *, today: dt.date | None = None) -> IdCheck:
 
 MUNICIPALITIES = ("北京", "上海", "天津", "重庆")
 PROVINCES = (
-    "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北",
-    "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
 )
 REGIONS = {
-    "内蒙古": "内蒙古自治区", "广西": "广西壮族自治区", "西藏": "西藏自治区", "宁夏": "宁夏回族自治区",
+    "内蒙古": "内蒙古自治区",
+    "广西": "广西壮族自治区",
+    "西藏": "西藏自治区",
+    "宁夏": "宁夏回族自治区",
     "新疆": "新疆维吾尔自治区",
 }
 # Prefecture-level cities without districts, and county-level cities governed by the province:
 # their addresses go straight to towns and streets.
-CITIES_WITHOUT_DISTRICTS = ("东莞", "中山", "儋州", "嘉峪关", "仙桃", "潜江", "天门", "济源", "石河子",
-                            "五家渠", "阿拉尔", "图木舒克", "北屯", "铁门关", "双河", "可克达拉", "昆玉",
-                            "胡杨河", "新星", "白杨", "五指山", "琼海", "文昌", "万宁", "东方")
+CITIES_WITHOUT_DISTRICTS = (
+    "东莞",
+    "中山",
+    "儋州",
+    "嘉峪关",
+    "仙桃",
+    "潜江",
+    "天门",
+    "济源",
+    "石河子",
+    "五家渠",
+    "阿拉尔",
+    "图木舒克",
+    "北屯",
+    "铁门关",
+    "双河",
+    "可克达拉",
+    "昆玉",
+    "胡杨河",
+    "新星",
+    "白杨",
+    "五指山",
+    "琼海",
+    "文昌",
+    "万宁",
+    "东方",
+)
 
 _PROVINCE_RE = re.compile(
     "^(?:(?P<muni>" + "|".join(MUNICIPALITIES) + ")市?"
     "|(?P<prov>" + "|".join(PROVINCES) + ")省?"
-    "|(?P<region>" + "|".join(REGIONS) + ")(?:" + "|".join(v[len(k):] for k, v in REGIONS.items()) + "|自治区)?)"
+    "|(?P<region>"
+    + "|".join(REGIONS)
+    + ")(?:"
+    + "|".join(v[len(k) :] for k, v in REGIONS.items())
+    + "|自治区)?)"
 )
 _CITY_RE = re.compile(r"^[^\d\s省市区县]{1,9}?(?:市|自治州|地区|盟)")
 _DISTRICT_RE = re.compile(r"^[^\d\s省]{1,9}?(?:区|县|旗|市)")
@@ -279,22 +331,22 @@ def check_address(raw: str) -> Check:
     match = _PROVINCE_RE.match(text)
     if not match:
         return Check(False, "province")
-    rest = text[match.end():]
+    rest = text[match.end() :]
     if match.group("muni"):
-        rest = rest[_MUNI_CITY_RE.match(rest).end():] if _MUNI_CITY_RE.match(rest) else rest
+        rest = rest[_MUNI_CITY_RE.match(rest).end() :] if _MUNI_CITY_RE.match(rest) else rest
         district = _DISTRICT_RE.match(rest)
         if not district:
             return Check(False, "district")
-        rest = rest[district.end():]
+        rest = rest[district.end() :]
     else:
         city = _CITY_RE.match(rest)
         if not city:
             return Check(False, "city")
         city_name = rest[: city.end()]
-        rest = rest[city.end():]
+        rest = rest[city.end() :]
         district = _DISTRICT_RE.match(rest)
         if district:
-            rest = rest[district.end():]
+            rest = rest[district.end() :]
         elif not city_name.startswith(CITIES_WITHOUT_DISTRICTS):
             return Check(False, "district")
     if _STREET_NUMBER_RE.search(rest) or _BUILDING_RE.search(rest) or _VILLAGE_RE.search(rest):

@@ -36,8 +36,13 @@ def run_file_import(command, *, kind: str, path: str, dry_run: bool) -> None:
     file = Path(path)
     if not file.is_file():
         raise CommandError(_("Cannot read %(path)s: no such file.") % {"path": path})
-    run = ImportRun.objects.create(kind=kind, source=ImportRun.Source.COMMAND, filename=file.name,
-                                   stored_path=str(file.resolve()), dry_run=dry_run)
+    run = ImportRun.objects.create(
+        kind=kind,
+        source=ImportRun.Source.COMMAND,
+        filename=file.name,
+        stored_path=str(file.resolve()),
+        dry_run=dry_run,
+    )
     tty = hasattr(command.stdout, "isatty") and command.stdout.isatty()
     bar = ProgressBar(sys.stderr, tty)
     result = intake.execute_run(run, path=file, progress=bar)
@@ -53,8 +58,10 @@ def write_summary(out, result: intake.ImportResult) -> None:
     if result.dry_run:
         lines.append(_("Dry run: nothing was saved."))
     lines.append(_("Rows read: %(n)s") % {"n": result.rows_read})
-    lines.append(_("Created: %(c)s  Updated: %(u)s  Unchanged: %(s)s  Rejected: %(r)s")
-                 % {"c": result.created, "u": result.updated, "s": result.unchanged, "r": result.rejected})
+    lines.append(
+        _("Created: %(c)s  Updated: %(u)s  Unchanged: %(s)s  Rejected: %(r)s")
+        % {"c": result.created, "u": result.updated, "s": result.unchanged, "r": result.rejected}
+    )
     for rejection in result.rejections:
         lines.append("  " + _("line %(line)s: %(reason)s") % rejection)
     if result.rejected > len(result.rejections):

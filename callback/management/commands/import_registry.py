@@ -8,9 +8,11 @@ REGISTRIES = [ImportKind.AGENTS.value, ImportKind.OUTLETS.value, ImportKind.COMP
 
 
 class Command(BaseCommand):
-    help = ("Import a registry file (agents, outlets or company_numbers; CSV or XLSX, FORMATS.md) and "
-            "re-screen the policies it affects. Exit status 1 only when the file cannot be read or a "
-            "required column is missing.")
+    help = (
+        "Import a registry file (agents, outlets or company_numbers; CSV or XLSX, FORMATS.md) and "
+        "re-screen the policies it affects. Exit status 1 only when the file cannot be read or a "
+        "required column is missing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("registry", choices=REGISTRIES)
