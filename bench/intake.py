@@ -37,9 +37,11 @@ def generate(rows: int) -> Path:
     OUT.mkdir(exist_ok=True)
     policies = OUT / f"policies_{rows}.csv"
     agents, outlets = demo_data.agent_rows(2000), demo_data.outlet_rows(500)
-    for name, columns, data in (("agents", demo_data.AGENT_COLUMNS, agents),
-                                ("outlets", demo_data.OUTLET_COLUMNS, outlets),
-                                ("company_numbers", demo_data.COMPANY_COLUMNS, demo_data.company_rows())):
+    for name, columns, data in (
+        ("agents", demo_data.AGENT_COLUMNS, agents),
+        ("outlets", demo_data.OUTLET_COLUMNS, outlets),
+        ("company_numbers", demo_data.COMPANY_COLUMNS, demo_data.company_rows()),
+    ):
         with open(OUT / f"{name}.csv", "w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
@@ -51,7 +53,9 @@ def generate(rows: int) -> Path:
         writer = csv.DictWriter(handle, fieldnames=demo_data.POLICY_COLUMNS)
         writer.writeheader()
         today = dt.date(2026, 11, 25)
-        for row in demo_data.policy_rows(rows, today=today, seed=4242, agents=agents, outlets=outlets, prefix="PB"):
+        for row in demo_data.policy_rows(
+            rows, today=today, seed=4242, agents=agents, outlets=outlets, prefix="PB"
+        ):
             writer.writerow(row)
     tmp.rename(policies)
     return policies
@@ -59,9 +63,11 @@ def generate(rows: int) -> Path:
 
 def reset() -> None:
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE callback_contactflag, callback_party, callback_callbacktask, callback_callattempt, "
-                       "callback_policy, callback_agent, callback_outlet, callback_companynumber, "
-                       "callback_registryphone, callback_importrun CASCADE")
+        cursor.execute(
+            "TRUNCATE callback_contactflag, callback_party, callback_callbacktask, callback_callattempt, "
+            "callback_policy, callback_agent, callback_outlet, callback_companynumber, "
+            "callback_registryphone, callback_importrun CASCADE"
+        )
     cursor = connection.cursor()
     cursor.execute("VACUUM ANALYZE") if connection.in_atomic_block is False else None
 
@@ -72,8 +78,10 @@ def raw_copy(path: Path) -> float:
         cursor.execute("DROP TABLE IF EXISTS bench_copy_staging")
         cursor.execute(f"CREATE TABLE bench_copy_staging ({columns})")
         started = time.perf_counter()
-        with open(path, "rb") as handle, cursor.cursor.copy(
-                "COPY bench_copy_staging FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+        with (
+            open(path, "rb") as handle,
+            cursor.cursor.copy("COPY bench_copy_staging FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+        ):
             while chunk := handle.read(1 << 20):
                 copy.write(chunk)
         elapsed = time.perf_counter() - started
@@ -89,7 +97,9 @@ def import_export_rate(path: Path, rows: int) -> tuple[float, float]:
     attrs = {c: models.CharField(max_length=300, blank=True, default="") for c in demo_data.POLICY_COLUMNS}
     attrs["policy_no"] = models.CharField(max_length=40, unique=True)
     attrs["__module__"] = __name__
-    attrs["Meta"] = type("Meta", (), {"app_label": "callback", "db_table": "bench_flat_policy", "managed": False})
+    attrs["Meta"] = type(
+        "Meta", (), {"app_label": "callback", "db_table": "bench_flat_policy", "managed": False}
+    )
     flat = type("BenchFlatPolicy", (models.Model,), attrs)
     with connection.schema_editor() as editor:
         connection.cursor().execute("DROP TABLE IF EXISTS bench_flat_policy")
@@ -101,8 +111,11 @@ def import_export_rate(path: Path, rows: int) -> tuple[float, float]:
     rates = []
     for bulk in (False, True):
         flat.objects.all().delete()
-        meta = type("Meta", (), {"model": flat, "import_id_fields": ["policy_no"], "use_bulk": bulk,
-                                 "skip_diff": bulk})
+        meta = type(
+            "Meta",
+            (),
+            {"model": flat, "import_id_fields": ["policy_no"], "use_bulk": bulk, "skip_diff": bulk},
+        )
         resource = type("FlatResource", (resources.ModelResource,), {"Meta": meta})()
         dataset = tablib.Dataset(*data, headers=header)
         started = time.perf_counter()
@@ -125,8 +138,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     path = generate(args.rows)
-    print(f"generated {args.rows:,} policies ({path.stat().st_size / 1e6:.0f} MB) in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"generated {args.rows:,} policies ({path.stat().st_size / 1e6:.0f} MB) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     reset()
     copy_s = raw_copy(path)
     print(f"raw COPY into a staging table: {copy_s:.1f} s ({args.rows / copy_s:,.0f} rows/s)")
@@ -136,8 +151,10 @@ def main() -> None:
     result = intake.import_policies(path=path, today=dt.date(2026, 11, 25))
     huifang_s = time.perf_counter() - started
     flags = sum(result.flags_raised.values())
-    print(f"Huifang import + screening: {huifang_s:.1f} s ({args.rows / huifang_s:,.0f} rows/s), "
-          f"created {result.created:,}, rejected {result.rejected}, flags {flags:,}")
+    print(
+        f"Huifang import + screening: {huifang_s:.1f} s ({args.rows / huifang_s:,.0f} rows/s), "
+        f"created {result.created:,}, rejected {result.rejected}, flags {flags:,}"
+    )
     started = time.perf_counter()
     again = intake.import_policies(path=path, today=dt.date(2026, 11, 25))
     reimport_s = time.perf_counter() - started
@@ -148,8 +165,10 @@ def main() -> None:
     print(f"django-import-export, {args.ie_rows:,} rows: {plain:,.0f} rows/s (use_bulk: {bulk:,.0f} rows/s)")
     print("--- ratios")
     print(f"Huifang / COPY time: {huifang_s / copy_s:.2f}x (goal <= 4x)")
-    print(f"Huifang per-row rate / import-export: {huifang_rate / plain:.0f}x plain, "
-          f"{huifang_rate / bulk:.0f}x use_bulk (goal >= 20x)")
+    print(
+        f"Huifang per-row rate / import-export: {huifang_rate / plain:.0f}x plain, "
+        f"{huifang_rate / bulk:.0f}x use_bulk (goal >= 20x)"
+    )
     print(f"peak memory (import run, before import-export): {peak_mb:.0f} MB (goal <= 500 MB)")
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
 

@@ -1103,9 +1103,13 @@ def execute_run(run: ImportRun, *, path: str | Path, progress: Progress | None =
         run.status, run.error, run.finished_at = ImportStatus.FAILED, repr(exc)[:2000], timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
         raise
+    record_result(run, result)
+    return result
+
+
+def record_result(run: ImportRun, result: ImportResult) -> None:
     run.status, run.finished_at = ImportStatus.DONE, timezone.now()
     run.rows_read, run.created, run.updated = result.rows_read, result.created, result.updated
     run.unchanged, run.rejected = result.unchanged, result.rejected
     run.report = {**result.report(), "phase": "done"}
     run.save()
-    return result

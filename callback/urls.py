@@ -5,3 +5,7 @@ from .views import home
 urlpatterns = [
     path("", home.home, name="home"),
 ]
+
+from .views import imports  # noqa: E402
+
+urlpatterns += imports.urlpatterns
