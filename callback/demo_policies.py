@@ -11,6 +11,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from . import demo_data, intake
+from .models import ImportKind, ImportRun
 
 DEMO_POLICIES = 150
 
@@ -33,8 +34,18 @@ def seed(users) -> None:
             ("outlets", demo_data.OUTLET_COLUMNS, outlets),
             ("company_numbers", demo_data.COMPANY_COLUMNS, demo_data.company_rows()),
         ]
+        # The imports page shows these runs; the previous demo's runs are replaced, not added to.
+        ImportRun.objects.filter(source=ImportRun.Source.COMMAND, filename__startswith="demo_").delete()
         for kind, columns, rows in registries:
-            intake.import_registry(kind=kind, path=_write(base / f"{kind}.csv", columns, rows))
+            _run(kind, _write(base / f"demo_{kind}.csv", columns, rows), users)
         policies = demo_data.policy_rows(DEMO_POLICIES, today=today, agents=agents, outlets=outlets)
-        path = _write(base / "policies.csv", demo_data.POLICY_COLUMNS, policies)
-        intake.import_policies(path=path, today=today)
+        _run(
+            ImportKind.POLICIES, _write(base / "demo_policies.csv", demo_data.POLICY_COLUMNS, policies), users
+        )
+
+
+def _run(kind: str, path: Path, users) -> None:
+    run = ImportRun.objects.create(
+        kind=kind, source=ImportRun.Source.COMMAND, filename=path.name, started_by=users.get("admin")
+    )
+    intake.execute_run(run, path=path)

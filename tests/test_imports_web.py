@@ -73,7 +73,10 @@ class TestUploadPage:
         assert not Policy.objects.exists()
 
     def test_registry_upload(self, supervisor_client, media, django_capture_on_commit_callbacks):
-        data = "agent_code,name,mobile,phones,branch_code,channel,outlet_code,status\nA1,王芳,13800138000,,B1,agency,,active\n"
+        data = (
+            "agent_code,name,mobile,phones,branch_code,channel,outlet_code,status\n"
+            "A1,王芳,13800138000,,B1,agency,,active\n"
+        )
         upload = SimpleUploadedFile("agents.csv", data.encode("gb18030"))
         with django_capture_on_commit_callbacks(execute=True):
             supervisor_client.post(reverse("import_list"), {"kind": "agents", "file": upload})

@@ -20,6 +20,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import mul
 
 import phonenumbers
 
@@ -198,7 +199,15 @@ class IdCheck:
 
 
 def id_check_digit(body17: str) -> str:
-    return _ID_CHECK[sum(int(d) * w for d, w in zip(body17, _ID_WEIGHTS, strict=True)) % 11]
+    return _ID_CHECK[sum(map(mul, map(int, body17), _ID_WEIGHTS)) % 11]
+
+
+@lru_cache(maxsize=65536)
+def _birth(text: str) -> dt.date | None:
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None
 
 
 def check_resident_id(raw: str, *, today: dt.date | None = None) -> IdCheck:
@@ -221,13 +230,12 @@ def check_resident_id(raw: str, *, today: dt.date | None = None) -> IdCheck:
         return IdCheck(False, "length")
     if number[:2] not in _ID_PROVINCES:
         return IdCheck(False, "area")
-    try:
-        birth = dt.date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:8]))
-    except ValueError:
+    birth = _birth(birth_text)
+    if birth is None:
         return IdCheck(False, "birth_date")
     if birth.year < 1900 or birth > (today or dt.date.today()):
         return IdCheck(False, "birth_date")
-    gender = "M" if int(gender_digit) % 2 else "F"
+    gender = "M" if gender_digit in "13579" else "F"
     if len(number) == 18 and id_check_digit(number[:17]) != number[17]:
         return IdCheck(False, "check_digit", birth, gender)
     return IdCheck(True, "", birth, gender)

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from verification.vocab import FlagCode
+
 from .. import intake, jobs
 from ..audit import record_audit
 from ..models import ImportKind, ImportRun, ImportStatus
@@ -76,7 +78,18 @@ def import_detail(request, pk: int):
     except NoReverseMatch:
         flag_list_url = ""
     running = run.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
-    return render(request, template, {"run": run, "running": running, "flag_list_url": flag_list_url})
+    report = run.report or {}
+    labels = dict(FlagCode.choices)
+    flags = [(code, labels.get(code, code), n) for code, n in report.get("flags_raised", {}).items()]
+    resolved = [(code, labels.get(code, code), n) for code, n in report.get("flags_resolved", {}).items()]
+    context = {
+        "run": run,
+        "running": running,
+        "flag_list_url": flag_list_url,
+        "flags": flags,
+        "resolved": resolved,
+    }
+    return render(request, template, context)
 
 
 urlpatterns = [
