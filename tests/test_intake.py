@@ -217,3 +217,29 @@ class TestScope:
     def test_term_over_one_year(self, term, in_scope):
         intake.import_policy_records(records=[row(term_years=term)])
         assert Policy.objects.get().in_scope is in_scope
+
+
+class TestCommandOutput:
+    def test_progress_bar_only_on_a_terminal(self):
+        from callback.management.commands._intake import ProgressBar
+
+        stream = io.StringIO()
+        ProgressBar(stream, True)(5000, 50, 100)
+        assert "50.0%" in stream.getvalue() and "5,000 rows" in stream.getvalue()
+        quiet = io.StringIO()
+        ProgressBar(quiet, False)(5000, 50, 100)
+        assert quiet.getvalue() == ""
+
+    def test_registry_import_rescreens_existing_policies(self, tmp_path):
+        path = write_csv(tmp_path / "p.csv", [row(applicant_mobile="13912345678")])
+        command("import_policies", str(path))
+        agents = tmp_path / "agents.csv"
+        agents.write_text(
+            "agent_code,name,mobile,phones,branch_code,channel,outlet_code,status\n"
+            "A000001,徐磊,13800000000,139-1234-5678;010-62345678,B1101,agency,,active\n",
+            encoding="utf-8",
+        )
+        summary = command("import_registry", "agents", str(agents))
+        assert "phone_is_agent: 1" in summary
+        assert set(ContactFlag.objects.filter(status="open").values_list("code", flat=True)) == {"phone_is_agent"}
+        assert ContactFlag.objects.get(code="agent_unknown").status == FlagStatus.RESOLVED
