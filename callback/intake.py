@@ -505,9 +505,9 @@ def parse_policy_row(line: int, row: dict[str, str], *, today: dt.date) -> Parse
             None,
         )
     ]
-    if relation == Relation.SELF and not has_insured:
-        insured = applicant  # "may be blank when insured_relation is self": the applicant is the insured
-    if relation or has_insured:
+    # "May be blank when insured_relation is self": then the applicant party is the insured too, and
+    # no copy of it is stored (half the party rows of a typical file). A blank relation keeps its row.
+    if has_insured or relation != Relation.SELF:
         parties.append(
             (
                 line,

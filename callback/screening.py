@@ -422,7 +422,8 @@ def policy_row_defects(policy: Policy) -> list[tuple[str, str, str, str]]:
     return row_defects(
         applicant=_person(applicant),
         insured=_person(insured) if insured else None,
-        relation=insured.relation if insured else "",
+        # No insured row: the applicant is the insured (intake stores no copy for relation `self`).
+        relation=insured.relation if insured else Relation.SELF,
         beneficiaries=beneficiaries,
     )
 
