@@ -413,20 +413,31 @@ class ParsedPolicy:
     flags: list[tuple]
 
 
-def parse_policy_row(line: int, row: dict[str, str], *, today: dt.date) -> ParsedPolicy | str:
-    """One row of a policies file → staged values and its row defects, or the reason to reject it."""
-    get = row.get
-    policy_no = get("policy_no", "").strip()
+def identify_row(row: dict[str, str]) -> tuple[str, str] | str:
+    """(policy_no, digest of the row) — or why the row cannot be identified or placed (FORMATS.md)."""
+    policy_no = row.get("policy_no", "").strip()
     if not policy_no:
         return _("no policy_no")
     if len(policy_no) > 40:
         return _("policy_no longer than 40 characters")
-    issue = parse_date(get("issue_date", ""))
-    if not issue:
-        return _("issue_date is not a date: %(value)s") % {"value": get("issue_date", "") or _("blank")}
-    digest = hashlib.blake2b(
+    if not parse_date(row.get("issue_date", "")):
+        return _("issue_date is not a date: %(value)s") % {"value": row.get("issue_date", "") or _("blank")}
+    get = row.get
+    return policy_no, hashlib.blake2b(
         "\x1f".join(get(c, "") for c in POLICY_COLUMNS).encode(), digest_size=16
     ).hexdigest()
+
+
+def parse_policy_row(
+    line: int, row: dict[str, str], *, today: dt.date, digest: str = ""
+) -> ParsedPolicy | str:
+    """One row of a policies file → staged values and its row defects, or the reason to reject it."""
+    identity = (row.get("policy_no", "").strip(), digest) if digest else identify_row(row)
+    if isinstance(identity, str):
+        return identity
+    policy_no, digest = identity
+    get = row.get
+    issue = parse_date(get("issue_date", ""))
 
     term_text = get("term_years", "").strip()
     whole_life = term_text.lower() in ("whole_life", "终身", "whole life")
@@ -716,63 +727,87 @@ def _import_policy_rows(
     result = ImportResult(kind=ImportKind.POLICIES, unknown_columns=unknown, dry_run=dry_run)
     today = today or timezone.localdate()
     seen: dict[str, tuple[int, str]] = {}  # policy_no → (first line, digest): duplicates in one file
-    batch_policies: list[tuple] = []
-    batch_parties: list[tuple] = []
-    batch_flags: list[tuple] = []
     last_report = time.monotonic()
     _set_phase(run, "reading", result)
+    pending: list[tuple[int, dict[str, str], str, str]] = []
+    unchanged_items: list[tuple[int, str]] = []
+
+    def stage_pending(cursor) -> None:
+        """Parse and stage the pending rows whose digest differs from the stored policy's.
+
+        Unchanged rows (the bulk of a nightly re-send) are counted and skipped before any parsing.
+        """
+        stored = dict(
+            Policy.objects.filter(policy_no__in=[p[2] for p in pending]).values_list(
+                "policy_no", "row_digest"
+            )
+        )
+        policies, parties, flags = [], [], []
+        for line, row, policy_no, digest in pending:
+            if stored.get(policy_no) == digest:
+                result.unchanged += 1
+                if with_items:
+                    unchanged_items.append((line, policy_no))
+                continue
+            parsed = parse_policy_row(line, row, today=today, digest=digest)
+            policies.append(parsed.policy)
+            parties.extend(parsed.parties)
+            flags.extend(parsed.flags)
+        _flush(cursor, policies, parties, flags)
+        pending.clear()
+
     with connection.cursor() as cursor:
         _create_staging(cursor)
         for line, row in rows:
             result.rows_read += 1
-            parsed = parse_policy_row(line, row, today=today)
-            if isinstance(parsed, str):
-                result.reject(line=line, key=row.get("policy_no", "").strip(), reason=parsed)
+            identity = identify_row(row)
+            if isinstance(identity, str):
+                result.reject(line=line, key=row.get("policy_no", "").strip(), reason=identity)
                 if with_items:
                     result.items.append(
                         {
                             "line": line,
                             "policy_no": row.get("policy_no", ""),
                             "status": "rejected",
-                            "reasons": [parsed],
+                            "reasons": [identity],
                         }
                     )
                 continue
-            first = seen.get(parsed.policy_no)
+            policy_no, digest = identity
+            first = seen.get(policy_no)
             if first is not None:
-                if first[1] != parsed.digest:
+                if first[1] != digest:
                     reason = _("policy_no %(no)s already on line %(line)s with different content") % {
-                        "no": parsed.policy_no,
+                        "no": policy_no,
                         "line": first[0],
                     }
-                    result.reject(line=line, key=parsed.policy_no, reason=reason)
+                    result.reject(line=line, key=policy_no, reason=reason)
                     status, reasons = "rejected", [reason]
                 else:
                     result.unchanged += 1
                     status, reasons = "duplicate", []
                 if with_items:
                     result.items.append(
-                        {"line": line, "policy_no": parsed.policy_no, "status": status, "reasons": reasons}
+                        {"line": line, "policy_no": policy_no, "status": status, "reasons": reasons}
                     )
                 continue
-            seen[parsed.policy_no] = (line, parsed.digest)
-            batch_policies.append(parsed.policy)
-            batch_parties.extend(parsed.parties)
-            batch_flags.extend(parsed.flags)
-            if len(batch_policies) >= BATCH_ROWS:
-                _flush(cursor, batch_policies, batch_parties, batch_flags)
-                batch_policies, batch_parties, batch_flags = [], [], []
+            seen[policy_no] = (line, digest)
+            pending.append((line, row, policy_no, digest))
+            if len(pending) >= BATCH_ROWS:
+                stage_pending(cursor)
                 if progress:
                     progress(result.rows_read, position(), total)
                 if run is not None and time.monotonic() - last_report > 1:
                     last_report = time.monotonic()
                     _report_progress(run, result, position(), total)
-        _flush(cursor, batch_policies, batch_parties, batch_flags)
+        stage_pending(cursor)
         if progress:
             progress(result.rows_read, total or position(), total)
         seen.clear()
         _set_phase(run, "writing", result)
-        changed_ids = _merge_policies(cursor, result, dry_run=dry_run, with_items=with_items)
+        changed_ids = _merge_policies(
+            cursor, result, dry_run=dry_run, with_items=with_items, unchanged_items=unchanged_items
+        )
         for name in (S_POLICY, S_PARTY, S_FLAG):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
     if not dry_run and changed_ids != []:
@@ -811,7 +846,9 @@ _PARTY_FIELDS = _S_PARTY_COLS[1:]
 SYNC_IDS_LIMIT = 200_000  # beyond this many changed policies, sync_tasks gets None (= all)
 
 
-def _merge_policies(cursor, result: ImportResult, *, dry_run: bool, with_items: bool) -> list[int] | None:
+def _merge_policies(
+    cursor, result: ImportResult, *, dry_run: bool, with_items: bool, unchanged_items: list[tuple[int, str]]
+) -> list[int] | None:
     """Upsert the staged policies and parties and screen them, in one transaction."""
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
@@ -867,8 +904,7 @@ def _merge_policies(cursor, result: ImportResult, *, dry_run: bool, with_items: 
             f"FROM {S_FLAG} f JOIN {S_POLICY} s ON s.line = f.line WHERE s.changed"
         )
         screening.want_registry_flags(cursor)
-        # Every applicant number in the file, not only the changed ones: an import that crashed
-        # after an earlier partial run still ends with the sharing of all its numbers right.
+        # The new numbers of the changed policies (their old ones were collected above).
         cursor.execute(
             f"INSERT INTO {numbers} SELECT DISTINCT n.e FROM (SELECT mobile_e164 AS e FROM {S_PARTY} "
             f"WHERE role = 'applicant' AND mobile_e164 <> '' UNION SELECT phone_e164 FROM {S_PARTY} "
@@ -893,15 +929,19 @@ def _merge_policies(cursor, result: ImportResult, *, dry_run: bool, with_items: 
         else:
             changed_ids = None
         if with_items:
-            _collect_items(cursor, result)
+            _collect_items(cursor, result, unchanged_items)
         if dry_run:
             transaction.set_rollback(True)
     return changed_ids
 
 
-def _collect_items(cursor, result: ImportResult) -> None:
+def _collect_items(cursor, result: ImportResult, unchanged_items: list[tuple[int, str]]) -> None:
     cursor.execute(f"SELECT line, policy_no, policy_id, changed, old_digest FROM {S_POLICY}")
     staged = cursor.fetchall()
+    ids = dict(
+        Policy.objects.filter(policy_no__in=[no for _, no in unchanged_items]).values_list("policy_no", "id")
+    )
+    staged += [(line, no, ids.get(no), False, None) for line, no in unchanged_items]
     from .models import ContactFlag
 
     live = {}

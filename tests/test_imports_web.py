@@ -173,6 +173,10 @@ class TestPoliciesApi:
         assert items[1]["flags"] == ["mobile_invalid"] and items[2]["reasons"] == ["no policy_no"]
         again = api.post(self.url, [row(premium="6000.00")], format="json").json()
         assert again["items"][0]["status"] == "updated" and Policy.objects.count() == 2
+        same = api.post(self.url, [row(policy_no="PT2", applicant_mobile="12")], format="json").json()
+        assert same["items"] == [
+            {"index": 0, "policy_no": "PT2", "status": "unchanged", "reasons": [], "flags": ["mobile_invalid"]}
+        ]
 
     def test_numbers_are_accepted_as_text(self, api):
         response = api.post(
