@@ -152,7 +152,9 @@ def main() -> None:
     flags = sum(result.flags_raised.values())
     print(
         f"Huifang import + screening: {huifang_s:.1f} s ({args.rows / huifang_s:,.0f} rows/s), "
-        f"created {result.created:,}, rejected {result.rejected}, flags {flags:,}"
+        f"created {result.created:,}, rejected {result.rejected}, flags {flags:,}; "
+        f"read+validate+stage {result.seconds['reading']:.1f} s, "
+        f"merge+screen {result.seconds['writing']:.1f} s"
     )
     started = time.perf_counter()
     again = intake.import_policies(path=path, today=dt.date(2026, 11, 25))

@@ -134,6 +134,7 @@ class ImportResult:
     dry_run: bool = False
     # Per-row outcome for small batches (the API): {"line", "policy_no", "status", "reasons"}.
     items: list[dict] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # time per phase: reading, writing
 
     def reject(self, *, line: int, key: str, reason: str) -> None:
         self.rejected += 1
@@ -147,6 +148,7 @@ class ImportResult:
             "flags_raised": dict(sorted(self.flags_raised.items())),
             "flags_resolved": dict(sorted(self.flags_resolved.items())),
             "dry_run": self.dry_run,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
 
 
@@ -727,7 +729,7 @@ def _import_policy_rows(
     result = ImportResult(kind=ImportKind.POLICIES, unknown_columns=unknown, dry_run=dry_run)
     today = today or timezone.localdate()
     seen: dict[str, tuple[int, str]] = {}  # policy_no → (first line, digest): duplicates in one file
-    last_report = time.monotonic()
+    last_report = started = time.monotonic()
     _set_phase(run, "reading", result)
     pending: list[tuple[int, dict[str, str], str, str]] = []
     unchanged_items: list[tuple[int, str]] = []
@@ -804,10 +806,13 @@ def _import_policy_rows(
         if progress:
             progress(result.rows_read, total or position(), total)
         seen.clear()
+        result.seconds["reading"] = time.monotonic() - started
+        started = time.monotonic()
         _set_phase(run, "writing", result)
         changed_ids = _merge_policies(
             cursor, result, dry_run=dry_run, with_items=with_items, unchanged_items=unchanged_items
         )
+        result.seconds["writing"] = time.monotonic() - started
         for name in (S_POLICY, S_PARTY, S_FLAG):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
     if not dry_run and changed_ids != []:
