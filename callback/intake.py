@@ -728,7 +728,7 @@ def _import_policy_rows(
 ) -> ImportResult:
     result = ImportResult(kind=ImportKind.POLICIES, unknown_columns=unknown, dry_run=dry_run)
     today = today or timezone.localdate()
-    seen: dict[str, tuple[int, str]] = {}  # policy_no → (first line, digest): duplicates in one file
+    seen: dict[str, int] = {}  # policy_no → first line and digest: duplicates in one file
     last_report = started = time.monotonic()
     _set_phase(run, "reading", result)
     pending: list[tuple[int, dict[str, str], str, str]] = []
@@ -776,12 +776,14 @@ def _import_policy_rows(
                     )
                 continue
             policy_no, digest = identity
+            # One int per policy_no (first line and 64 bits of the digest): a million fit in ~100 MB.
+            key = int(digest[:16], 16)
             first = seen.get(policy_no)
             if first is not None:
-                if first[1] != digest:
+                if first & 0xFFFFFFFFFFFFFFFF != key:
                     reason = _("policy_no %(no)s already on line %(line)s with different content") % {
                         "no": policy_no,
-                        "line": first[0],
+                        "line": first >> 64,
                     }
                     result.reject(line=line, key=policy_no, reason=reason)
                     status, reasons = "rejected", [reason]
@@ -793,7 +795,7 @@ def _import_policy_rows(
                         {"line": line, "policy_no": policy_no, "status": status, "reasons": reasons}
                     )
                 continue
-            seen[policy_no] = (line, digest)
+            seen[policy_no] = (line << 64) | key
             pending.append((line, row, policy_no, digest))
             if len(pending) >= BATCH_ROWS:
                 stage_pending(cursor)
