@@ -829,26 +829,7 @@ def _flush(cursor, policies: list[tuple], parties: list[tuple], flags: list[tupl
 
 
 _P, _PT = Policy._meta.db_table, Party._meta.db_table
-_POLICY_FIELDS = (
-    "policy_no",
-    "product_code",
-    "product_name",
-    "product_type",
-    "term_years",
-    "whole_life",
-    "premium",
-    "payment_frequency",
-    "payment_years",
-    "channel",
-    "branch_code",
-    "branch_name",
-    "agent_code",
-    "agent_name",
-    "outlet_code",
-    "issue_date",
-    "receipt_date",
-    "in_scope",
-)
+_POLICY_FIELDS = tuple(c for c in _S_POLICY_COLS if c not in ("line", "digest"))
 _PARTY_FIELDS = _S_PARTY_COLS[1:]
 SYNC_IDS_LIMIT = 200_000  # beyond this many changed policies, sync_tasks gets None (= all)
 
