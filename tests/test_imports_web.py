@@ -175,7 +175,13 @@ class TestPoliciesApi:
         assert again["items"][0]["status"] == "updated" and Policy.objects.count() == 2
         same = api.post(self.url, [row(policy_no="PT2", applicant_mobile="12")], format="json").json()
         assert same["items"] == [
-            {"index": 0, "policy_no": "PT2", "status": "unchanged", "reasons": [], "flags": ["mobile_invalid"]}
+            {
+                "index": 0,
+                "policy_no": "PT2",
+                "status": "unchanged",
+                "reasons": [],
+                "flags": ["mobile_invalid"],
+            }
         ]
 
     def test_numbers_are_accepted_as_text(self, api):

@@ -241,5 +241,7 @@ class TestCommandOutput:
         )
         summary = command("import_registry", "agents", str(agents))
         assert "phone_is_agent: 1" in summary
-        assert set(ContactFlag.objects.filter(status="open").values_list("code", flat=True)) == {"phone_is_agent"}
+        assert set(ContactFlag.objects.filter(status="open").values_list("code", flat=True)) == {
+            "phone_is_agent"
+        }
         assert ContactFlag.objects.get(code="agent_unknown").status == FlagStatus.RESOLVED
