@@ -105,7 +105,7 @@ def company_rows() -> list[dict]:
 
 def policy_rows(count: int, *, today: dt.date, seed: int = 42, agents: list[dict] | None = None,
                 outlets: list[dict] | None = None, prefix: str = "PD") -> Iterator[dict]:
-    """`count` policies issued in the three weeks before `today`, about one in six with a planted defect."""
+    """`count` policies issued in the three weeks before `today`, about one in four with a planted defect."""
     rnd = random.Random(seed)
     agents = agents or agent_rows()
     outlets = outlets or outlet_rows()
@@ -138,7 +138,12 @@ def policy_rows(count: int, *, today: dt.date, seed: int = 42, agents: list[dict
         }
         if row["payment_frequency"] == "single":
             row["payment_years"] = "1"
-        defect = rnd.randrange(30)
+        # The first rows plant every defect kind three times (so a small demo shows every flag code,
+        # and three applicants share one number); later rows draw one at random, about one in four.
+        defect = i // 3 if i < 51 else rnd.randrange(60)
+        if defect in (4, 12, 13) and outlet is None:
+            outlet = outlets[i % len(outlets)]
+            row["channel"], row["outlet_code"] = "bancassurance", outlet["outlet_code"]
         if defect == 0:
             row["applicant_mobile"] = agent["mobile"]  # the salesperson's own phone
         elif defect == 1:
@@ -151,4 +156,29 @@ def policy_rows(count: int, *, today: dt.date, seed: int = 42, agents: list[dict
             row["applicant_phone"], row["applicant_mobile"] = outlet["phones"], ""
         elif defect == 5:
             row["applicant_mobile"] = "95519"
+        elif defect == 6:
+            row["applicant_phone"], row["applicant_mobile"] = row["applicant_mobile"][3:], ""  # no area code
+        elif defect == 7:
+            row["applicant_mobile"] = ""
+        elif defect == 8:
+            row["applicant_birth_date"] = (birth + dt.timedelta(days=1)).isoformat()
+        elif defect == 9:
+            row["applicant_gender"] = "F" if male else "M"
+        elif defect == 10:
+            row["agent_code"] = f"A9{rnd.randrange(10**5):05d}"
+        elif defect == 11:
+            row["agent_name"] = person_name(rnd)
+        elif defect == 12 and outlet:
+            row["outlet_code"] = ""
+        elif defect == 13 and outlet:
+            row["applicant_address"] = outlet["address"]
+        elif defect == 14:
+            row["applicant_phone"] = "010-88886666"  # one number given by many different applicants
+        elif defect == 15:
+            parent_birth = dt.date(birth.year - 30, birth.month, birth.day)
+            row.update(insured_relation="child", insured_name=person_name(rnd), insured_gender="M",
+                       insured_birth_date=parent_birth.isoformat(), insured_id_type="id_card",
+                       insured_id_no=id_number(region[4], parent_birth, True, rnd))
+        elif defect == 16:
+            row["applicant_address"] = ""
         yield row

@@ -11,3 +11,7 @@ urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
+
+from .views import imports  # noqa: E402
+
+urlpatterns += imports.urlpatterns

@@ -2,6 +2,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import flags, queue
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -9,3 +11,9 @@ urlpatterns = [
 ]
 urlpatterns += [path("v1/", include(flags.urlpatterns))]
 urlpatterns += [path("v1/", include(queue.urlpatterns))]
+
+from django.urls import include  # noqa: E402
+
+from . import policies  # noqa: E402
+
+urlpatterns += [path("v1/", include(policies.urlpatterns))]

@@ -19,11 +19,11 @@ class Policy(models.Model):
     )
     payment_years = models.PositiveSmallIntegerField(_("payment years"), null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
-    branch_code = models.CharField(_("branch code"), max_length=20, blank=True, db_index=True)
+    branch_code = models.CharField(_("branch code"), max_length=20, blank=True)
     branch_name = models.CharField(_("branch"), max_length=100, blank=True)
-    agent_code = models.CharField(_("salesperson number"), max_length=40, blank=True, db_index=True)
+    agent_code = models.CharField(_("salesperson number"), max_length=40, blank=True)
     agent_name = models.CharField(_("salesperson"), max_length=100, blank=True)
-    outlet_code = models.CharField(_("outlet code"), max_length=40, blank=True, db_index=True)
+    outlet_code = models.CharField(_("outlet code"), max_length=40, blank=True)
     issue_date = models.DateField(_("issue date"))
     receipt_date = models.DateField(_("receipt signed"), null=True, blank=True)
     in_scope = models.BooleanField(
@@ -38,7 +38,15 @@ class Policy(models.Model):
         verbose_name = _("policy")
         verbose_name_plural = _("policies")
         ordering = ["-issue_date", "policy_no"]
-        indexes = [models.Index(fields=["channel", "branch_code"]), models.Index(fields=["issue_date"])]
+        # Plain indexes, not db_index=True: on PostgreSQL that adds a second `_like` index per column
+        # which intake would maintain for a million rows and no query uses.
+        indexes = [
+            models.Index(fields=["channel", "branch_code"]),
+            models.Index(fields=["issue_date"]),
+            models.Index(fields=["branch_code"], name="policy_branch_idx"),
+            models.Index(fields=["agent_code"], name="policy_agent_idx"),
+            models.Index(fields=["outlet_code"], name="policy_outlet_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.policy_no
@@ -64,13 +72,13 @@ class Party(models.Model):
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     id_type = models.CharField(_("id type"), max_length=20, choices=IdType.choices, blank=True)
-    id_no = models.CharField(_("id number"), max_length=40, blank=True, db_index=True)
+    id_no = models.CharField(_("id number"), max_length=40, blank=True)
     mobile = models.CharField(_("mobile"), max_length=40, blank=True)
-    mobile_e164 = models.CharField(max_length=20, blank=True, db_index=True)
+    mobile_e164 = models.CharField(max_length=20, blank=True)
     phone = models.CharField(_("landline"), max_length=40, blank=True)
-    phone_e164 = models.CharField(max_length=20, blank=True, db_index=True)
+    phone_e164 = models.CharField(max_length=20, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    address_key = models.CharField(max_length=300, blank=True, db_index=True)
+    address_key = models.CharField(max_length=300, blank=True)
     relation = models.CharField(
         _("relation to applicant"), max_length=10, choices=Relation.choices, blank=True
     )
@@ -82,6 +90,13 @@ class Party(models.Model):
         ordering = ["policy", "role", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["policy", "role", "seq"], name="party_unique_per_policy_role_seq")
+        ]
+        # Screening joins on the normalised columns (see Policy.Meta on plain indexes).
+        indexes = [
+            models.Index(fields=["id_no"], name="party_id_no_idx"),
+            models.Index(fields=["mobile_e164"], name="party_mobile_idx"),
+            models.Index(fields=["phone_e164"], name="party_phone_idx"),
+            models.Index(fields=["address_key"], name="party_address_idx"),
         ]
 
     def __str__(self) -> str:

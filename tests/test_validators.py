@@ -1,0 +1,174 @@
+"""Contact-data validators (verification/validators.py): pure functions, no database."""
+
+import datetime as dt
+
+import phonenumbers
+import pytest
+
+from verification import validators as v
+
+
+class TestMobile:
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "13800138000",
+            "013800138000",
+            "+86 138 0013 8000",
+            "8613800138000",
+            "138-0013-8000",
+            "0086 13800138000",
+            "+86 199 1497 2279",
+        ],
+    )
+    def test_written_forms_normalise_to_one_e164(self, raw):
+        check = v.check_mobile(raw)
+        assert check.ok and check.value == ("+8613800138000" if "199" not in raw else "+8619914972279")
+
+    @pytest.mark.parametrize(
+        "raw,reason",
+        [
+            ("1801220165", "length"),
+            ("138001380001", "length"),
+            ("12345678901", "range"),
+            ("14012345678", "range"),
+            ("1380013800a", "characters"),
+            ("", "blank"),
+        ],
+    )
+    def test_invalid_mobiles_say_why(self, raw, reason):
+        check = v.check_mobile(raw)
+        assert not check.ok and check.reason == reason
+
+    def test_fast_path_agrees_with_phonenumbers(self):
+        import random
+
+        rnd = random.Random(3)
+        for _ in range(3000):
+            number = f"1{rnd.randrange(3, 10)}{rnd.randrange(0, 10**9):09d}"
+            parsed = phonenumbers.parse("+86" + number, None)
+            reference = phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in (
+                phonenumbers.PhoneNumberType.MOBILE,
+                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+            )
+            assert v.check_mobile(number).ok == reference, number
+
+
+class TestLandline:
+    @pytest.mark.parametrize(
+        "raw,e164",
+        [
+            ("010-62345678", "+861062345678"),
+            ("0311-85201234", "+8631185201234"),
+            ("0755 33903402", "+8675533903402"),
+            ("0310-5201234", "+863105201234"),
+            ("+86 10 62345678", "+861062345678"),
+        ],
+    )
+    def test_valid_with_area_code(self, raw, e164):
+        assert v.check_landline(raw).value == e164
+
+    @pytest.mark.parametrize(
+        "raw,reason",
+        [
+            ("62345678", "no_area_code"),
+            ("31130789", "no_area_code"),
+            ("021 12345", "length"),
+            ("010-6234567", "length"),
+            ("0755-339034021", "length"),
+            ("0001-1234567", "area_code"),
+        ],
+    )
+    def test_invalid(self, raw, reason):
+        check = v.check_landline(raw)
+        assert not check.ok and check.reason == reason
+
+    def test_stricter_than_phonenumbers_on_length(self):
+        assert phonenumbers.is_valid_number(phonenumbers.parse("021 12345", "CN"))
+        assert not v.check_landline("021 12345").ok
+
+
+class TestNormalizePhone:
+    def test_company_service_numbers_keep_digits(self):
+        assert v.normalize_phone("95519") == "95519"
+        assert v.normalize_phone("400-820-8888") == "4008208888"
+
+    def test_mobile_and_landline(self):
+        assert v.normalize_phone("013800138000") == "+8613800138000"
+        assert v.normalize_phone("010-63631234") == "+861063631234"
+        assert v.normalize_phone("  ") == ""
+
+
+class TestResidentId:
+    @pytest.mark.parametrize(
+        "number", ["130426197911223894", "440305196405148247", "32010219470829371x", "310115195805316033"]
+    )
+    def test_real_area_codes_are_accepted(self, number):
+        # stdnum.cn.ric rejects several of these with InvalidComponent; Huifang does not check counties.
+        assert v.check_resident_id(number).ok
+
+    def test_birth_date_and_gender_inside(self):
+        check = v.check_resident_id("130104199504135189")
+        assert check.birth_date == dt.date(1995, 4, 13) and check.gender == "F"
+        assert v.check_resident_id("130426197911223894").gender == "M"
+
+    @pytest.mark.parametrize(
+        "number,reason",
+        [
+            ("320102199408316090", "check_digit"),
+            ("13042619791122389", "length"),
+            ("13042619791122389A", "characters"),
+            ("130426197913323894", "birth_date"),
+            ("990426197911223894", "area"),
+            ("130426210011223894", "birth_date"),
+        ],
+    )
+    def test_invalid(self, number, reason):
+        assert v.check_resident_id(number, today=dt.date(2026, 11, 25)).reason == reason
+
+    def test_old_fifteen_digit_numbers(self):
+        check = v.check_resident_id("130426791122389")
+        assert check.ok and check.birth_date == dt.date(1979, 11, 22) and check.gender == "M"
+
+    def test_check_digit_agrees_with_stdnum(self):
+        from stdnum.cn import ric
+
+        body = "11010519491231002"
+        assert v.id_check_digit(body) == ric.calc_check_digit(body + "0")
+
+
+class TestAddress:
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "河北省邯郸市涉县解放大道291号29栋1389室",  # a county counts as the district level
+            "河北省邯郸市涉县索堡镇索堡村",  # a village without a street number
+            "上海市浦东新区滨江大道17号1栋484室",  # municipalities have no separate city
+            "重庆市巫山县广东路5号",
+            "内蒙古自治区呼和浩特市新城区新华大街1号",
+            "广西壮族自治区南宁市青秀区民族大道100号",
+            "山东省济南市市中区经十路1号",
+            "广东省东莞市虎门镇人民路3号",  # a city without districts
+            "北京市朝阳区幸福小区3号楼2单元501室",
+        ],
+    )
+    def test_complete(self, address):
+        assert v.check_address(address).ok
+
+    @pytest.mark.parametrize(
+        "address,reason",
+        [
+            ("解放大道88号", "province"),
+            ("西湖区文三路1号", "province"),
+            ("北京市海淀区", "street"),
+            ("陕西省西安市雁塔区", "street"),
+            ("广东省深圳市和平路309号", "district"),
+            ("广东省南山区和平路3号", "city"),
+            ("", "blank"),
+        ],
+    )
+    def test_incomplete(self, address, reason):
+        assert v.check_address(address).reason == reason
+
+    def test_address_key_ignores_spacing_and_width(self):
+        assert v.address_key("北京市 朝阳区 建国路３８０号") == v.address_key("北京市朝阳区建国路380号")
