@@ -1,19 +1,12 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import flags, queue
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from . import flags, policies, queue
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("v1/", include(policies.urlpatterns)),
+    path("v1/", include(flags.urlpatterns)),
+    path("v1/", include(queue.urlpatterns)),
 ]
-urlpatterns += [path("v1/", include(flags.urlpatterns))]
-urlpatterns += [path("v1/", include(queue.urlpatterns))]
-
-from django.urls import include  # noqa: E402
-
-from . import policies  # noqa: E402
-
-urlpatterns += [path("v1/", include(policies.urlpatterns))]

@@ -36,7 +36,7 @@ def create_defaults(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0002_roles'),
+        ('callback', '0003_intake'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
