@@ -14,8 +14,8 @@ from verification import scripts
 from verification.vocab import Outcome
 
 from . import outcomes
-from .queue import lease_length
 from .models import CallAttempt, CallbackTask, Policy, Queue, TaskStatus
+from .queue import lease_length
 from .scripting import identity_reference, script_context, version_for_policy
 from .workspace import questions_of
 

@@ -165,3 +165,17 @@ def test_language_switcher_changes_the_page_language(client):
     assert "Log in to Huifang" in response.content.decode()
     response = client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("login")}, follow=True)
     assert "Log in to Huifang" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_django_admin_policy_page_masks_party_ids(client):
+    from .factories import PartyFactory
+
+    admin = UserFactory(username="admin-mask", role=ADMIN, is_staff=True)
+    client.force_login(admin)
+    party = PartyFactory(id_no="130426196009081436", mobile="13800138000")
+    page = client.get(reverse("admin:callback_policy_change", args=[party.policy_id]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "130426196009081436" not in html and "**************1436" in html
+    assert "13800138000" not in html

@@ -5,11 +5,13 @@ mobile flags the policies that already use it).
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from verification import validators
 
 from .. import screening
 from ..models import Agent, CompanyNumber, ImportRun, Outlet, Party, Policy, RegistryPhone
+from ..privacy import mask_id, mask_phone
 
 
 class RescreeningAdmin(admin.ModelAdmin):
@@ -69,6 +71,9 @@ class CompanyNumberAdmin(RescreeningAdmin):
 
 
 class PartyInline(admin.TabularInline):
+    """Parties as the policy page shows them: id numbers and phones masked. The full values are on the
+    policy page behind its audited "show full id" (callback/views/policies.py)."""
+
     model = Party
     extra = 0
     can_delete = False
@@ -79,14 +84,26 @@ class PartyInline(admin.TabularInline):
         "gender",
         "birth_date",
         "id_type",
-        "id_no",
-        "mobile",
-        "phone",
+        "masked_id_no",
+        "masked_mobile",
+        "masked_phone",
         "address",
         "relation",
         "share_percent",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("id number"))
+    def masked_id_no(self, party: Party) -> str:
+        return mask_id(party.id_no)
+
+    @admin.display(description=_("mobile"))
+    def masked_mobile(self, party: Party) -> str:
+        return mask_phone(party.mobile)
+
+    @admin.display(description=_("landline"))
+    def masked_phone(self, party: Party) -> str:
+        return mask_phone(party.phone)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -21,8 +21,8 @@ from ..models import CallbackTask, Party
 from ..outcomes import AttemptError, record_attempt
 from ..privacy import mask_id, mask_phone
 from ..queue import TaskNotHeld, release_task, renew_lease
-from ..workspace import claim_scripted_task
 from ..roles import AGENT, has_role
+from ..workspace import claim_scripted_task
 
 
 class IsAgent(permissions.BasePermission):
