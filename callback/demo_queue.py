@@ -46,6 +46,16 @@ HOLIDAYS_2026 = [
     *[(f"2026-10-{d:02d}", "国庆节") for d in range(1, 8)],
 ]
 
+# The demo's queues take calls around the clock, so that whoever runs `make demo`, at whatever hour,
+# finds callbacks due in the workspace. Real queues keep the model's defaults (Mon–Fri 09:00–20:30,
+# Sat–Sun 09:00–17:00), editable under Settings → Queues.
+DEMO_CALLING_HOURS = {
+    "weekday_start": dt.time(0, 0),
+    "weekday_end": dt.time(23, 59, 59),
+    "weekend_start": dt.time(0, 0),
+    "weekend_end": dt.time(23, 59, 59),
+}
+
 QUEUES = [
     # code, name, default, routing rule
     ("default", "默认回访队列", True, None),
@@ -65,7 +75,7 @@ def seed(users) -> None:
             StaffProfile.objects.update_or_create(user=users[username], defaults={"team": team})
     for code, name, is_default, rule in QUEUES:
         queue, _ = Queue.objects.update_or_create(
-            code=code, defaults={"name": name, "is_default": is_default}
+            code=code, defaults={"name": name, "is_default": is_default, **DEMO_CALLING_HOURS}
         )
         queue.teams.add(team)
         if rule:
