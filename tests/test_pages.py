@@ -133,3 +133,26 @@ def test_unknown_page_is_a_friendly_404(demo):
     client = _client("supervisor")
     response = client.get("/policies/NO-SUCH-POLICY/")
     assert response.status_code == 404
+
+
+def test_dashboard_numbers_open_the_tasks_they_count(demo):
+    client = _client("supervisor", "en")
+    board = client.get(reverse("dashboard")).context["board"]
+    for when, count in [("due", board.due_now), ("overdue", board.overdue), ("closing", board.closing_soon)]:
+        response = client.get(reverse("task_list"), {"when": when})
+        assert response.status_code == 200
+        assert response.context["page"].paginator.count == count, when
+    html = client.get(reverse("dashboard")).content.decode()
+    assert f'href="{reverse("task_list")}?when=overdue"' in html
+
+
+def test_task_calls_and_flag_lists_link_to_the_policy_page(demo):
+    client = _client("supervisor", "en")
+    for name in ("task_list", "attempt_list", "flag_list"):
+        html = client.get(reverse(name)).content.decode()
+        assert 'href="/policies/' in html, name
+
+
+def test_flagged_field_is_named_in_the_users_language(demo):
+    html = _client("supervisor").get(reverse("flag_list")).content.decode()
+    assert "<span class=\"muted\">mobile</span>" not in html
