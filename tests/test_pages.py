@@ -74,7 +74,8 @@ def crawl(client: Client, start: str) -> dict[str, int]:
             todo.append(response["Location"])
         content_type = response.get("Content-Type", "")
         if response.status_code == 200 and content_type.startswith("text/html"):
-            todo.extend(link for link in _links(url.split("?")[0], response.content.decode()) if link not in seen)
+            links = _links(url.split("?")[0], response.content.decode())
+            todo.extend(link for link in links if link not in seen)
     return seen
 
 
