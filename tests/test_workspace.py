@@ -14,6 +14,7 @@ from callback.scripting import tasks_without_script, version_for_policy
 from callback.workspace import questions_of
 from verification import scripts
 from verification.models import ScriptVersion
+from verification.vocab import Outcome
 
 from .factories_scripts import due_task, serving_queue
 
@@ -154,6 +155,10 @@ class TestAnswers:
         assert response.status_code == 302
         task.refresh_from_db()
         assert task.holder_id is not None and task.status == TaskStatus.OPEN  # nothing recorded
+        page = agent_client.get(reverse("workspace")).content.decode()
+        # The refusal names the outcome to use, not the question's internal key.
+        assert f"close the call as “{Outcome.FAILED_IDENTITY.label}”" in page
+        assert "“identity”" not in page
         close(agent_client, task, "failed_identity")
         attempt = CallAttempt.objects.get(task=task)
         assert attempt.outcome == "failed_identity"
