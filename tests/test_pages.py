@@ -157,3 +157,18 @@ def test_task_calls_and_flag_lists_link_to_the_policy_page(demo):
 def test_flagged_field_is_named_in_the_users_language(demo):
     html = _client("supervisor").get(reverse("flag_list")).content.decode()
     assert "<span class=\"muted\">mobile</span>" not in html
+
+
+def test_flag_details_read_in_the_users_language_while_exports_keep_them(demo):
+    from callback.models import ContactFlag
+
+    flag = ContactFlag.objects.filter(detail__endswith=" not in registry").first()
+    assert flag is not None
+    client = _client("supervisor")
+    html = client.get(reverse("policy_detail", args=[flag.policy.policy_no])).content.decode()
+    assert "not in registry" not in html and "不在登记名册中" in html
+    html = client.get(reverse("flag_list"), {"code": "id_invalid"}).content.decode()
+    assert "check_digit" not in html and "校验位错误" in html
+    response = client.get(reverse("flag_export"), {"code": flag.code})
+    export = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert flag.detail in export  # the file carries the stored detail (FORMATS.md)
