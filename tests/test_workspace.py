@@ -98,6 +98,17 @@ class TestTakingACallback:
         response = agent_client.post(reverse("workspace_next"), follow=True)
         assert "No callback is due" in response.content.decode()
 
+    def test_closed_queues_say_so_rather_than_nothing_due(self, agent_client, queue, task):
+        queue.weekday_start = queue.weekend_start = dt.time(0, 0)
+        queue.weekday_end = queue.weekend_end = dt.time(0, 0)  # start == end: closed all day
+        queue.save()
+        response = agent_client.post(reverse("workspace_next"), follow=True)
+        assert "outside calling hours" in response.content.decode()
+
+    def test_agent_in_no_queue_is_told_whom_to_ask(self, agent_client):
+        response = agent_client.post(reverse("workspace_next"), follow=True)
+        assert "not in any queue yet" in response.content.decode()
+
     def test_policy_without_a_script_is_put_back_and_reported_to_admins(self, agent_client, task, admin_user):
         admin = Client()
         admin.force_login(admin_user)
