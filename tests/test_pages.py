@@ -134,6 +134,8 @@ def test_unknown_page_is_a_friendly_404(demo):
     client = _client("supervisor")
     response = client.get("/policies/NO-SUCH-POLICY/")
     assert response.status_code == 404
+    assert "404.html" in [template.name for template in response.templates]
+    assert "页面不存在" in response.content.decode() or "找不到" in response.content.decode()
 
 
 def test_dashboard_numbers_open_the_tasks_they_count(demo):
