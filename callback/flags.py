@@ -299,3 +299,64 @@ def flag_history(flag: ContactFlag) -> list[dict[str, Any]]:
             }
         )
     return steps
+
+
+# --- how a flag's detail reads on screen ------------------------------------------------------------
+# The stored detail stays as screening wrote it (exports and the API carry it unchanged, FORMATS.md);
+# pages show it in the user's language. Unknown details are shown as stored.
+def _detail_words() -> dict[str, str]:
+    return {
+        "blank": _("blank"),
+        "characters": _("invalid characters"),
+        "length": _("wrong number of digits"),
+        "range": _("not a mainland mobile range"),
+        "no_area_code": _("no area code"),
+        "area_code": _("unknown area code"),
+        "subscriber": _("invalid subscriber number"),
+        "area": _("unknown region code"),
+        "birth_date": _("invalid birth date in the number"),
+        "check_digit": _("wrong check digit"),
+        "no province": _("no province"),
+        "no city": _("no city"),
+        "no district": _("no district"),
+        "no street": _("no street and house number, building or village"),
+        "no mobile or landline": _("no mobile or landline"),
+        "child not younger than applicant": _("child not younger than the applicant"),
+        "parent not older than applicant": _("parent not older than the applicant"),
+    }
+
+
+_DETAIL_PATTERNS = [
+    (
+        re.compile(r"^(?P<code>\S+) not in registry$"),
+        lambda m: _("%(code)s not in the registry") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^shared by (?P<n>\d+) applicants$"),
+        lambda m: _("shared by %(n)s applicants") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^(?P<code>\S+) \(this policy's own\)$"),
+        lambda m: _("%(code)s (this policy's own)") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^registry: (?P<registry>.*) / policy: (?P<policy>.*)$"),
+        lambda m: _("registry: %(registry)s / policy: %(policy)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^id (?P<id>\S+) / stated (?P<stated>\S+)$"),
+        lambda m: _("id number: %(id)s / stated: %(stated)s") % m.groupdict(),
+    ),
+]
+
+
+def describe_detail(detail: str) -> str:
+    """A flag's detail as users read it (translated where its form is known)."""
+    words = _detail_words()
+    if detail in words:
+        return words[detail]
+    for pattern, describe in _DETAIL_PATTERNS:
+        match = pattern.match(detail)
+        if match:
+            return describe(match)
+    return detail

@@ -115,12 +115,29 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     )
 
 
+def _when(when: str, now: dt.datetime) -> Q | None:
+    """The dashboard's counts as task-list filters, so that each number opens the tasks it counts."""
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    return {
+        "due": _due(now),
+        "today": Q(status=TaskStatus.OPEN, next_attempt_at__lte=end_of_today, deadline__gt=now),
+        "overdue": _due(now) & Q(next_attempt_at__lte=now - OVERDUE_AFTER),
+        "closing": Q(status=TaskStatus.OPEN, deadline__gt=now, deadline__lte=now + CLOSE_TO_DEADLINE),
+        "held": Q(holder__isnull=False, lease_expires_at__gt=now),
+        "appointments": Q(status=TaskStatus.OPEN, appointment_at__isnull=False),
+    }.get(when)
+
+
 def task_list(
-    *, status: str = "", queue: str = "", branch: str = "", policy_no: str = ""
+    *, status: str = "", queue: str = "", branch: str = "", policy_no: str = "", when: str = "",
+    now: dt.datetime | None = None,
 ) -> QuerySet[CallbackTask]:
     tasks = CallbackTask.objects.select_related("policy", "queue", "holder", "appointment_agent").order_by(
         "deadline", "pk"
     )
+    when_q = _when(when, now or timezone.now()) if when else None
+    if when_q is not None:
+        tasks = tasks.filter(when_q)
     if status:
         tasks = tasks.filter(status=status)
     if queue:

@@ -215,8 +215,9 @@ def close_call(
     if not state.allows(outcome):
         if state.ended_with:
             raise CallError(
-                _("The answer to “%(key)s” ended the script: the call cannot be closed as verified.")
-                % {"key": state.ended_by}
+                # Name the outcome to use, not the question's internal key.
+                _("The script ended: close the call as “%(outcome)s”.")
+                % {"outcome": Outcome(state.ended_with).label}
             )
         if not state.complete:
             raise CallError(_("Answer every question of the script before closing as verified."))

@@ -14,6 +14,7 @@ from callback.scripting import tasks_without_script, version_for_policy
 from callback.workspace import questions_of
 from verification import scripts
 from verification.models import ScriptVersion
+from verification.vocab import Outcome
 
 from .factories_scripts import due_task, serving_queue
 
@@ -97,6 +98,17 @@ class TestTakingACallback:
         response = agent_client.post(reverse("workspace_next"), follow=True)
         assert "No callback is due" in response.content.decode()
 
+    def test_closed_queues_say_so_rather_than_nothing_due(self, agent_client, queue, task):
+        queue.weekday_start = queue.weekend_start = dt.time(0, 0)
+        queue.weekday_end = queue.weekend_end = dt.time(0, 0)  # start == end: closed all day
+        queue.save()
+        response = agent_client.post(reverse("workspace_next"), follow=True)
+        assert "outside calling hours" in response.content.decode()
+
+    def test_agent_in_no_queue_is_told_whom_to_ask(self, agent_client):
+        response = agent_client.post(reverse("workspace_next"), follow=True)
+        assert "not in any queue yet" in response.content.decode()
+
     def test_policy_without_a_script_is_put_back_and_reported_to_admins(self, agent_client, task, admin_user):
         admin = Client()
         admin.force_login(admin_user)
@@ -154,6 +166,10 @@ class TestAnswers:
         assert response.status_code == 302
         task.refresh_from_db()
         assert task.holder_id is not None and task.status == TaskStatus.OPEN  # nothing recorded
+        page = agent_client.get(reverse("workspace")).content.decode()
+        # The refusal names the outcome to use, not the question's internal key.
+        assert f"close the call as “{Outcome.FAILED_IDENTITY.label}”" in page
+        assert "“identity”" not in page
         close(agent_client, task, "failed_identity")
         attempt = CallAttempt.objects.get(task=task)
         assert attempt.outcome == "failed_identity"

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import scripts
 from .vocab import FlagCode, Outcome
@@ -14,7 +15,7 @@ class Script(models.Model):
     """A callback script: which policies it applies to, and its versions."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("of a thing, not a person", "name"), max_length=100)
     # Blank lists match anything; the most specific applicable published script wins.
     product_types = models.JSONField(_("product types"), default=list, blank=True)
     channels = models.JSONField(_("channels"), default=list, blank=True)

@@ -1,11 +1,12 @@
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from verification.vocab import FlagCode, PartyRole
 
-from .policies import Policy
+from .policies import Party, Policy
 
 
 class FlagStatus(models.TextChoices):
@@ -65,6 +66,16 @@ class ContactFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id} {self.code} {self.field}"
+
+    @property
+    def field_label(self) -> str:
+        """The flagged field as users know it (手机, 地址 …): the policy or party field's verbose name."""
+        for model in (Party, Policy):
+            try:
+                return str(model._meta.get_field(self.field).verbose_name)
+            except FieldDoesNotExist:
+                continue
+        return self.field
 
     @property
     def is_live(self) -> bool:

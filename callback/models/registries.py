@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from verification.vocab import AgentStatus, Channel
 
@@ -30,7 +31,7 @@ class Outlet(models.Model):
     """A bank or intermediary outlet (网点)."""
 
     outlet_code = models.CharField(_("outlet code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("of a thing, not a person", "name"), max_length=200)
     institution = models.CharField(_("institution"), max_length=200, blank=True)
     phones = models.CharField(_("phones"), max_length=300, blank=True, help_text=_("Separated by ;"))
     address = models.CharField(_("address"), max_length=300, blank=True)

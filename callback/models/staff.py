@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from verification.vocab import Channel, ProductType
 
@@ -12,7 +13,7 @@ from verification.vocab import Channel, ProductType
 class Team(models.Model):
     """Agents led by a supervisor; queues are served by teams."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(pgettext_lazy("of a thing, not a person", "name"), max_length=100, unique=True)
     supervisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -62,7 +63,7 @@ class Queue(models.Model):
     """A named queue of callback tasks, served by teams, with its calling hours."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("of a thing, not a person", "name"), max_length=100)
     teams = models.ManyToManyField(Team, blank=True, related_name="queues", verbose_name=_("teams"))
     timezone = models.CharField(
         _("time zone"), max_length=40, default="Asia/Shanghai", validators=[validate_timezone],

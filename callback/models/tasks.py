@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from verification.vocab import Outcome
 
@@ -127,7 +128,7 @@ class Holiday(models.Model):
     """A public holiday: no callbacks are served on it."""
 
     date = models.DateField(_("date"), unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("of a thing, not a person", "name"), max_length=100)
 
     class Meta:
         verbose_name = _("holiday")

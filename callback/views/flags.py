@@ -22,6 +22,7 @@ from .. import exports
 from ..flags import (
     REASON_MAX_LENGTH,
     FlagActionError,
+    describe_detail,
     describe_result,
     flag_facets,
     flag_list,
@@ -115,7 +116,7 @@ def flag_list_page(request):
     page = Paginator(with_applicant(flag_list(filters=filters)), PAGE_SIZE).get_page(request.GET.get("page"))
     for flag in page.object_list:
         flag.masked_mobile = mask_phone(flag.applicant_mobile or "")
-        flag.masked_detail = masked_detail(flag.detail)
+        flag.masked_detail = masked_detail(describe_detail(flag.detail))
     return render(
         request,
         "callback/flag_list.html",

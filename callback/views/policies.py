@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from ..audit import record_audit
-from ..flags import REASON_MAX_LENGTH, flag_history, masked_detail
+from ..flags import REASON_MAX_LENGTH, describe_detail, flag_history, masked_detail
 from ..models import Party, Policy
 from ..privacy import mask_id, mask_phone, may_see_full_ids
 from ..roles import ADMIN, SUPERVISOR, has_role
@@ -43,7 +43,7 @@ def _render_policy(request, policy: Policy, *, revealed: int | None = None):
     flags = list(policy.flags.select_related("raised_by", "correction_requested_by", "closed_by"))
     for flag in flags:
         flag.history = flag_history(flag)
-        flag.shown_detail = masked_detail(flag.detail)
+        flag.shown_detail = masked_detail(describe_detail(flag.detail))
     try:
         task = policy.task
     except ObjectDoesNotExist:

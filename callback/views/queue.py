@@ -22,6 +22,19 @@ class TaskFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=gettext_lazy("Status"), required=False, choices=[("", gettext_lazy("All"))] + TaskStatus.choices
     )
+    when = forms.ChoiceField(
+        label=gettext_lazy("Due"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Any time")),
+            ("due", gettext_lazy("Due now")),
+            ("today", gettext_lazy("Due today")),
+            ("overdue", gettext_lazy("Overdue (due over 24 h)")),
+            ("closing", gettext_lazy("Window closes within 2 days")),
+            ("held", gettext_lazy("Held by agents")),
+            ("appointments", gettext_lazy("With an appointment")),
+        ],
+    )
     queue = forms.ChoiceField(label=gettext_lazy("Queue"), required=False)
     branch = forms.CharField(label=gettext_lazy("Branch code"), required=False, max_length=20)
     policy_no = forms.CharField(label=gettext_lazy("Policy number"), required=False, max_length=40)

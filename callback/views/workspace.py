@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from verification.vocab import Outcome
 
-from .. import workspace
+from .. import queue, workspace
 from ..audit import record_audit
 from ..roles import AGENT, role_required
 
@@ -36,6 +36,15 @@ def workspace_page(request):
     return render(request, "callback/workspace.html", context)
 
 
+def _no_callback_reason(agent) -> str:
+    """Why "Next callback" found nothing: no queue, queues closed, or simply nothing due."""
+    if not queue.agent_queues(agent).exists():
+        return _("You are not in any queue yet: ask a supervisor to add your team to a queue.")
+    if not queue.open_queue_ids(agent, now=timezone.now()):
+        return _("Your queues are outside calling hours now: callbacks resume when they open.")
+    return _("No callback is due for your queues right now.")
+
+
 @require_POST
 @role_required(AGENT)
 def take_next(request):
@@ -50,7 +59,7 @@ def take_next(request):
             % {"policy": result.without_script},
         )
     elif result.task is None:
-        messages.info(request, _("No callback is due for your queues right now."))
+        messages.info(request, _no_callback_reason(request.user))
     return redirect("workspace")
 
 
