@@ -52,7 +52,9 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             cleaned = super().clean()
         except ValidationError:
             note_failure(username, ip)
-            record_audit(user=None, action="login_failed", detail={"username": username[:150]}, request=self.request)
+            record_audit(
+                user=None, action="login_failed", detail={"username": username[:150]}, request=self.request
+            )
             raise
         clear_failures(username, ip)
         return cleaned

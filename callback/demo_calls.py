@@ -88,7 +88,9 @@ def _demo_tasks() -> list[CallbackTask]:
 def _record(*, task, agent, outcome, answers, version, notes, sid, ago: dt.timedelta) -> None:
     number = task.policy.applicant.mobile if task.policy.applicant else ""
     # The agent took this callback from the queue: hold it as a claim would.
-    CallbackTask.objects.filter(pk=task.pk).update(holder=agent, lease_expires_at=timezone.now() + lease_length())
+    CallbackTask.objects.filter(pk=task.pk).update(
+        holder=agent, lease_expires_at=timezone.now() + lease_length()
+    )
     task.refresh_from_db()
     attempt = CallAttempt(
         task=task,

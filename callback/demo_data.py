@@ -5,9 +5,41 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-         "超", "秀兰", "霞", "平", "刚", "桂英", "建国", "玉兰", "志强", "海燕", "晓东", "玉玲", "红梅"]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "秀英",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀兰",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建国",
+    "玉兰",
+    "志强",
+    "海燕",
+    "晓东",
+    "玉玲",
+    "红梅",
+]
 # (province, city or None for a municipality, districts, landline area code, id area code)
 REGIONS = [
     ("北京市", None, ["朝阳区", "海淀区", "西城区", "丰台区"], "010", "110105"),
@@ -21,9 +53,28 @@ REGIONS = [
     ("四川省", "成都市", ["武侯区", "锦江区", "青羊区"], "028", "510107"),
     ("湖北省", "武汉市", ["江汉区", "武昌区", "洪山区"], "027", "420103"),
 ]
-STREETS = ["建国路", "中山路", "解放大道", "人民路", "长安街", "滨江大道", "科技园路", "文三路", "和平路", "龙山大街"]
-BRANCHES = [("B1101", "北京市分公司"), ("B3101", "上海市分公司"), ("B4401", "广州市分公司"), ("B4403", "深圳市分公司"),
-            ("B3201", "南京市分公司"), ("B3301", "杭州市分公司"), ("B1304", "邯郸市分公司"), ("B5101", "成都市分公司")]
+STREETS = [
+    "建国路",
+    "中山路",
+    "解放大道",
+    "人民路",
+    "长安街",
+    "滨江大道",
+    "科技园路",
+    "文三路",
+    "和平路",
+    "龙山大街",
+]
+BRANCHES = [
+    ("B1101", "北京市分公司"),
+    ("B3101", "上海市分公司"),
+    ("B4401", "广州市分公司"),
+    ("B4403", "深圳市分公司"),
+    ("B3201", "南京市分公司"),
+    ("B3301", "杭州市分公司"),
+    ("B1304", "邯郸市分公司"),
+    ("B5101", "成都市分公司"),
+]
 # (code, name, type, term_years, payment years choices)
 PRODUCTS = [
     ("P-TR20", "国寿福终身寿险", "traditional", "whole_life", [10, 20]),
@@ -34,18 +85,52 @@ PRODUCTS = [
     ("P-AN15", "鑫享年金保险", "annuity", "15", [5, 10]),
     ("P-AC01", "意外伤害保险(一年期)", "accident", "1", [1]),
 ]
-CHANNELS = ["agency", "agency", "agency", "bancassurance", "bancassurance", "broker", "telemarketing", "online"]
+CHANNELS = [
+    "agency",
+    "agency",
+    "agency",
+    "bancassurance",
+    "bancassurance",
+    "broker",
+    "telemarketing",
+    "online",
+]
 MOBILE_PREFIXES = ["138", "139", "150", "151", "158", "159", "177", "186", "188", "199", "135", "137"]
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"
 
 POLICY_COLUMNS = [
-    "policy_no", "product_code", "product_name", "product_type", "term_years", "premium", "payment_frequency",
-    "payment_years", "channel", "branch_code", "branch_name", "agent_code", "agent_name", "outlet_code",
-    "issue_date", "receipt_date", "applicant_name", "applicant_gender", "applicant_birth_date",
-    "applicant_id_type", "applicant_id_no", "applicant_mobile", "applicant_phone", "applicant_address",
-    "insured_relation", "insured_name", "insured_gender", "insured_birth_date", "insured_id_type",
-    "insured_id_no", "beneficiaries",
+    "policy_no",
+    "product_code",
+    "product_name",
+    "product_type",
+    "term_years",
+    "premium",
+    "payment_frequency",
+    "payment_years",
+    "channel",
+    "branch_code",
+    "branch_name",
+    "agent_code",
+    "agent_name",
+    "outlet_code",
+    "issue_date",
+    "receipt_date",
+    "applicant_name",
+    "applicant_gender",
+    "applicant_birth_date",
+    "applicant_id_type",
+    "applicant_id_no",
+    "applicant_mobile",
+    "applicant_phone",
+    "applicant_address",
+    "insured_relation",
+    "insured_name",
+    "insured_gender",
+    "insured_birth_date",
+    "insured_id_type",
+    "insured_id_no",
+    "beneficiaries",
 ]
 AGENT_COLUMNS = ["agent_code", "name", "mobile", "phones", "branch_code", "channel", "outlet_code", "status"]
 OUTLET_COLUMNS = ["outlet_code", "name", "institution", "phones", "address", "branch_code"]
@@ -70,16 +155,25 @@ def mobile(rnd: random.Random) -> str:
 
 def address(rnd: random.Random, region=None) -> str:
     province, city, districts, _, _ = region or rnd.choice(REGIONS)
-    return (f"{province}{city or ''}{rnd.choice(districts)}{rnd.choice(STREETS)}{rnd.randrange(1, 400)}号"
-            f"{rnd.randrange(1, 30)}栋{rnd.randrange(101, 2800)}室")
+    return (
+        f"{province}{city or ''}{rnd.choice(districts)}{rnd.choice(STREETS)}{rnd.randrange(1, 400)}号"
+        f"{rnd.randrange(1, 30)}栋{rnd.randrange(101, 2800)}室"
+    )
 
 
 def agent_rows(count: int = 40, seed: int = 7) -> list[dict]:
     rnd = random.Random(seed)
     return [
-        {"agent_code": f"A{i:06d}", "name": person_name(rnd), "mobile": mobile(rnd), "phones": "",
-         "branch_code": BRANCHES[i % len(BRANCHES)][0], "channel": CHANNELS[i % len(CHANNELS)],
-         "outlet_code": "", "status": "left" if i % 37 == 36 else "active"}
+        {
+            "agent_code": f"A{i:06d}",
+            "name": person_name(rnd),
+            "mobile": mobile(rnd),
+            "phones": "",
+            "branch_code": BRANCHES[i % len(BRANCHES)][0],
+            "channel": CHANNELS[i % len(CHANNELS)],
+            "outlet_code": "",
+            "status": "left" if i % 37 == 36 else "active",
+        }
         for i in range(count)
     ]
 
@@ -92,19 +186,36 @@ def outlet_rows(count: int = 12, seed: int = 8) -> list[dict]:
         region = REGIONS[i % len(REGIONS)]
         bank = banks[i % len(banks)]
         district = rnd.choice(region[2])
-        rows.append({"outlet_code": f"O{i:05d}", "name": f"{bank}{district}第{i}营业所", "institution": bank,
-                     "phones": f"{region[3]}-{rnd.randrange(2, 9)}{rnd.randrange(0, 10**7):07d}",
-                     "address": address(rnd, region), "branch_code": BRANCHES[i % len(BRANCHES)][0]})
+        rows.append(
+            {
+                "outlet_code": f"O{i:05d}",
+                "name": f"{bank}{district}第{i}营业所",
+                "institution": bank,
+                "phones": f"{region[3]}-{rnd.randrange(2, 9)}{rnd.randrange(0, 10**7):07d}",
+                "address": address(rnd, region),
+                "branch_code": BRANCHES[i % len(BRANCHES)][0],
+            }
+        )
     return rows
 
 
 def company_rows() -> list[dict]:
-    return [{"number": "95519", "label": "客服热线"}, {"number": "010-63631234", "label": "总公司总机"},
-            {"number": "0310-85201234", "label": "邯郸分公司总机"}]
+    return [
+        {"number": "95519", "label": "客服热线"},
+        {"number": "010-63631234", "label": "总公司总机"},
+        {"number": "0310-85201234", "label": "邯郸分公司总机"},
+    ]
 
 
-def policy_rows(count: int, *, today: dt.date, seed: int = 42, agents: list[dict] | None = None,
-                outlets: list[dict] | None = None, prefix: str = "PD") -> Iterator[dict]:
+def policy_rows(
+    count: int,
+    *,
+    today: dt.date,
+    seed: int = 42,
+    agents: list[dict] | None = None,
+    outlets: list[dict] | None = None,
+    prefix: str = "PD",
+) -> Iterator[dict]:
     """`count` policies issued in the three weeks before `today`, about one in four with a planted defect."""
     rnd = random.Random(seed)
     agents = agents or agent_rows()
@@ -123,18 +234,37 @@ def policy_rows(count: int, *, today: dt.date, seed: int = 42, agents: list[dict
         male = rnd.random() < 0.5
         birth = dt.date(rnd.randrange(1950, 2000), rnd.randrange(1, 13), rnd.randrange(1, 29))
         row = {
-            "policy_no": f"{prefix}{i:010d}", "product_code": code, "product_name": pname, "product_type": ptype,
-            "term_years": term, "premium": f"{rnd.choice([1200, 3600, 5000, 10000, 20000, 100000])}.00",
+            "policy_no": f"{prefix}{i:010d}",
+            "product_code": code,
+            "product_name": pname,
+            "product_type": ptype,
+            "term_years": term,
+            "premium": f"{rnd.choice([1200, 3600, 5000, 10000, 20000, 100000])}.00",
             "payment_frequency": "single" if 1 in pay_years and rnd.random() < 0.3 else "annual",
-            "payment_years": str(rnd.choice(pay_years)), "channel": channel, "branch_code": branch_code,
-            "branch_name": branch_name, "agent_code": agent["agent_code"], "agent_name": agent["name"],
-            "outlet_code": outlet["outlet_code"] if outlet else "", "issue_date": issue.isoformat(),
-            "receipt_date": receipt.isoformat() if receipt else "", "applicant_name": person_name(rnd),
-            "applicant_gender": "M" if male else "F", "applicant_birth_date": birth.isoformat(),
-            "applicant_id_type": "id_card", "applicant_id_no": id_number(region[4], birth, male, rnd),
-            "applicant_mobile": mobile(rnd), "applicant_phone": "", "applicant_address": address(rnd, region),
-            "insured_relation": "self", "insured_name": "", "insured_gender": "", "insured_birth_date": "",
-            "insured_id_type": "", "insured_id_no": "", "beneficiaries": "",
+            "payment_years": str(rnd.choice(pay_years)),
+            "channel": channel,
+            "branch_code": branch_code,
+            "branch_name": branch_name,
+            "agent_code": agent["agent_code"],
+            "agent_name": agent["name"],
+            "outlet_code": outlet["outlet_code"] if outlet else "",
+            "issue_date": issue.isoformat(),
+            "receipt_date": receipt.isoformat() if receipt else "",
+            "applicant_name": person_name(rnd),
+            "applicant_gender": "M" if male else "F",
+            "applicant_birth_date": birth.isoformat(),
+            "applicant_id_type": "id_card",
+            "applicant_id_no": id_number(region[4], birth, male, rnd),
+            "applicant_mobile": mobile(rnd),
+            "applicant_phone": "",
+            "applicant_address": address(rnd, region),
+            "insured_relation": "self",
+            "insured_name": "",
+            "insured_gender": "",
+            "insured_birth_date": "",
+            "insured_id_type": "",
+            "insured_id_no": "",
+            "beneficiaries": "",
         }
         if row["payment_frequency"] == "single":
             row["payment_years"] = "1"
@@ -151,7 +281,9 @@ def policy_rows(count: int, *, today: dt.date, seed: int = 42, agents: list[dict
         elif defect == 2:
             row["applicant_address"] = row["applicant_address"][:6]
         elif defect == 3:
-            row["applicant_id_no"] = row["applicant_id_no"][:17] + ("0" if row["applicant_id_no"][-1] != "0" else "1")
+            row["applicant_id_no"] = row["applicant_id_no"][:17] + (
+                "0" if row["applicant_id_no"][-1] != "0" else "1"
+            )
         elif defect == 4 and outlet:
             row["applicant_phone"], row["applicant_mobile"] = outlet["phones"], ""
         elif defect == 5:
@@ -176,9 +308,14 @@ def policy_rows(count: int, *, today: dt.date, seed: int = 42, agents: list[dict
             row["applicant_phone"] = "010-88886666"  # one number given by many different applicants
         elif defect == 15:
             parent_birth = dt.date(birth.year - 30, birth.month, birth.day)
-            row.update(insured_relation="child", insured_name=person_name(rnd), insured_gender="M",
-                       insured_birth_date=parent_birth.isoformat(), insured_id_type="id_card",
-                       insured_id_no=id_number(region[4], parent_birth, True, rnd))
+            row.update(
+                insured_relation="child",
+                insured_name=person_name(rnd),
+                insured_gender="M",
+                insured_birth_date=parent_birth.isoformat(),
+                insured_id_type="id_card",
+                insured_id_no=id_number(region[4], parent_birth, True, rnd),
+            )
         elif defect == 16:
             row["applicant_address"] = ""
         yield row

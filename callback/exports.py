@@ -96,7 +96,11 @@ class _Counter:
 
 
 def write_xlsx(
-    *, rows: Iterable[list[str]], stream: BinaryIO | str | Path, columns: list[str] = EXPORT_COLUMNS, title="flags"
+    *,
+    rows: Iterable[list[str]],
+    stream: BinaryIO | str | Path,
+    columns: list[str] = EXPORT_COLUMNS,
+    title="flags",
 ) -> None:
     """An XLSX workbook with one sheet; openpyxl's write-only mode keeps rows out of memory."""
     from openpyxl import Workbook
@@ -148,7 +152,14 @@ def audit_export(
 
 
 TASK_COLUMNS = [
-    "policy_no", "status", "queue", "window_start", "window_end", "next_attempt_at", "attempts", "outcome",
+    "policy_no",
+    "status",
+    "queue",
+    "window_start",
+    "window_end",
+    "next_attempt_at",
+    "attempts",
+    "outcome",
 ]
 
 
@@ -159,7 +170,13 @@ def task_export_rows(*, status: str = "", queue_code: str = "") -> Iterator[list
     if queue_code:
         tasks = tasks.filter(queue__code=queue_code)
     rows = tasks.values_list(
-        "policy__policy_no", "status", "queue__code", "window_start", "window_end", "next_attempt_at", "attempts",
+        "policy__policy_no",
+        "status",
+        "queue__code",
+        "window_start",
+        "window_end",
+        "next_attempt_at",
+        "attempts",
         "outcome",
     )
     for policy_no, st, queue, start, end, next_at, attempts, outcome in rows.iterator(chunk_size=CHUNK_SIZE):
@@ -183,7 +200,8 @@ def export_tasks(*, output: str | Path, status: str = "", queue_code: str = "", 
     else:
         write_csv(rows=rows, path=output, columns=TASK_COLUMNS)
     record_audit(
-        user=user, action="export_tasks",
+        user=user,
+        action="export_tasks",
         detail={"filter": {"status": status, "queue": queue_code}, "rows": rows.count, "target": str(output)},
     )
     return rows.count

@@ -16,16 +16,37 @@ ADMIN = "admin"
 ROLES = (AGENT, SUPERVISOR, ADMIN)
 
 _SUPERVISOR_MODELS = [
-    "callback.policy", "callback.party", "callback.contactflag", "callback.callbacktask",
-    "callback.callattempt", "callback.importrun", "callback.agent", "callback.outlet",
-    "callback.companynumber", "callback.queue", "callback.routingrule", "callback.team",
-    "callback.holiday", "callback.auditevent", "verification.script", "verification.scriptversion",
+    "callback.policy",
+    "callback.party",
+    "callback.contactflag",
+    "callback.callbacktask",
+    "callback.callattempt",
+    "callback.importrun",
+    "callback.agent",
+    "callback.outlet",
+    "callback.companynumber",
+    "callback.queue",
+    "callback.routingrule",
+    "callback.team",
+    "callback.holiday",
+    "callback.auditevent",
+    "verification.script",
+    "verification.scriptversion",
     "verification.question",
 ]
 _ADMIN_CONFIG_MODELS = [
-    "callback.agent", "callback.outlet", "callback.companynumber", "callback.queue", "callback.routingrule",
-    "callback.team", "callback.staffprofile", "callback.holiday", "verification.script",
-    "verification.scriptversion", "verification.question", "auth.user",
+    "callback.agent",
+    "callback.outlet",
+    "callback.companynumber",
+    "callback.queue",
+    "callback.routingrule",
+    "callback.team",
+    "callback.staffprofile",
+    "callback.holiday",
+    "verification.script",
+    "verification.scriptversion",
+    "verification.question",
+    "auth.user",
 ]
 _CONFIG_SETTING_MODELS = ["callback.freelookrule", "callback.retryrule"]
 

@@ -129,7 +129,12 @@ def _when(when: str, now: dt.datetime) -> Q | None:
 
 
 def task_list(
-    *, status: str = "", queue: str = "", branch: str = "", policy_no: str = "", when: str = "",
+    *,
+    status: str = "",
+    queue: str = "",
+    branch: str = "",
+    policy_no: str = "",
+    when: str = "",
     now: dt.datetime | None = None,
 ) -> QuerySet[CallbackTask]:
     tasks = CallbackTask.objects.select_related("policy", "queue", "holder", "appointment_agent").order_by(

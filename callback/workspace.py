@@ -65,7 +65,7 @@ def claim_scripted_task(*, agent) -> tuple[CallbackTask | None, ScriptVersion | 
     version and the number of the last policy set aside (for the agent's message).
     """
     skipped = ""
-    for _ in range(MAX_UNSCRIPTED_SKIPS):
+    for _attempt in range(MAX_UNSCRIPTED_SKIPS):
         task = queue.claim_next_task(agent=agent)
         if task is None:
             return None, None, skipped

@@ -26,8 +26,12 @@ def pytest_sessionstart(session):
     db = settings.DATABASES["default"]
     try:
         psycopg.connect(
-            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
-            dbname="postgres", connect_timeout=5,
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"] or None,
+            dbname="postgres",
+            connect_timeout=5,
         ).close()
     except Exception as exc:  # noqa: BLE001 - any failure means the service is unusable
         pytest.exit(f"PostgreSQL unreachable: {exc}", returncode=3)

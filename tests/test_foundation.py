@@ -43,7 +43,8 @@ class TestSettingsFromEnvironment:
     def test_database_url_and_redis_url_are_read(self, tmp_path):
         code = (
             "from django.conf import settings as s; "
-            "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.REDIS_URL, s.CACHES['default']['BACKEND'])"
+            "db = s.DATABASES['default']; "
+            "print(db['ENGINE'], db['NAME'], s.REDIS_URL, s.CACHES['default']['BACKEND'])"
         )
         env = {
             "DJANGO_DEBUG": "1",
@@ -62,7 +63,9 @@ class TestSettingsFromEnvironment:
 
     def test_embedded_default_is_sqlite_under_var(self, tmp_path):
         env = {"DJANGO_DEBUG": "1", "HUIFANG_VAR_DIR": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": ""}
-        code = "from django.conf import settings as s; print(s.DATABASES['default']['NAME'], repr(s.REDIS_URL))"
+        code = (
+            "from django.conf import settings as s; print(s.DATABASES['default']['NAME'], repr(s.REDIS_URL))"
+        )
         result = run_manage("shell", "-v", "0", "-c", code, env=env)
         assert result.stdout.split() == [str(tmp_path / "huifang.sqlite3"), "''"]
 
@@ -130,7 +133,10 @@ class TestLogin:
             client.post(reverse("login"), {"username": "agent1", "password": "nope"})
         response = client.post(reverse("login"), {"username": "agent1", "password": PASSWORD})
         assert not response.wsgi_request.user.is_authenticated
-        assert "Too many failed logins" in response.content.decode() or "登录失败次数过多" in response.content.decode()
+        assert (
+            "Too many failed logins" in response.content.decode()
+            or "登录失败次数过多" in response.content.decode()
+        )
 
     def test_anonymous_user_is_sent_to_login(self, client):
         response = client.get(reverse("home"))
@@ -163,7 +169,9 @@ class TestSeedDemo:
 def test_language_switcher_changes_the_page_language(client):
     response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")}, follow=True)
     assert "Log in to Huifang" in response.content.decode()
-    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("login")}, follow=True)
+    response = client.post(
+        reverse("set_language"), {"language": "zh-hans", "next": reverse("login")}, follow=True
+    )
     assert "Log in to Huifang" not in response.content.decode()
 
 

@@ -158,7 +158,7 @@ def test_task_calls_and_flag_lists_link_to_the_policy_page(demo):
 
 def test_flagged_field_is_named_in_the_users_language(demo):
     html = _client("supervisor").get(reverse("flag_list")).content.decode()
-    assert "<span class=\"muted\">mobile</span>" not in html
+    assert '<span class="muted">mobile</span>' not in html
 
 
 def test_flag_details_read_in_the_users_language_while_exports_keep_them(demo):

@@ -119,8 +119,20 @@ LABELS_ZH: dict[type[models.TextChoices], dict[str, str]] = {
         "年金": "annuity",
         "意外险": "accident",
     },
-    PaymentFrequency: {"趸交": "single", "年交": "annual", "半年交": "semiannual", "季交": "quarterly", "月交": "monthly"},
-    Channel: {"个险": "agency", "银保": "bancassurance", "经代": "broker", "电销": "telemarketing", "网销": "online"},
+    PaymentFrequency: {
+        "趸交": "single",
+        "年交": "annual",
+        "半年交": "semiannual",
+        "季交": "quarterly",
+        "月交": "monthly",
+    },
+    Channel: {
+        "个险": "agency",
+        "银保": "bancassurance",
+        "经代": "broker",
+        "电销": "telemarketing",
+        "网销": "online",
+    },
     Gender: {"男": "M", "女": "F"},
     Relation: {"本人": "self", "配偶": "spouse", "子女": "child", "父母": "parent", "其他": "other"},
     IdType: {

@@ -58,7 +58,10 @@ class ContactFlag(models.Model):
                 name="contact_flag_one_live_per_defect",
             )
         ]
-        indexes = [models.Index(fields=["status", "code"]), models.Index(fields=["code", "status", "raised_at"])]
+        indexes = [
+            models.Index(fields=["status", "code"]),
+            models.Index(fields=["code", "status", "raised_at"]),
+        ]
         permissions = [
             ("review_contactflag", _("Can request corrections and waive flags")),
             ("export_contactflag", _("Can export flag lists")),

@@ -30,7 +30,9 @@ class ImportRun(models.Model):
     filename = models.CharField(_("file"), max_length=255, blank=True)
     stored_path = models.CharField(max_length=500, blank=True)
     dry_run = models.BooleanField(default=False)
-    status = models.CharField(_("status"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
     rows_read = models.PositiveIntegerField(_("rows read"), default=0)
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)

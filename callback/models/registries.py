@@ -15,7 +15,9 @@ class Agent(models.Model):
     branch_code = models.CharField(_("branch code"), max_length=20, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     outlet_code = models.CharField(_("outlet code"), max_length=40, blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=AgentStatus.choices, default=AgentStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=8, choices=AgentStatus.choices, default=AgentStatus.ACTIVE
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -81,7 +83,9 @@ class RegistryPhone(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["number", "owner_kind", "owner_code"], name="registry_phone_unique")
+            models.UniqueConstraint(
+                fields=["number", "owner_kind", "owner_code"], name="registry_phone_unique"
+            )
         ]
         indexes = [models.Index(fields=["owner_kind", "owner_code"])]
 

@@ -66,14 +66,19 @@ class Queue(models.Model):
     name = models.CharField(pgettext_lazy("of a thing, not a person", "name"), max_length=100)
     teams = models.ManyToManyField(Team, blank=True, related_name="queues", verbose_name=_("teams"))
     timezone = models.CharField(
-        _("time zone"), max_length=40, default="Asia/Shanghai", validators=[validate_timezone],
+        _("time zone"),
+        max_length=40,
+        default="Asia/Shanghai",
+        validators=[validate_timezone],
         help_text=_("The applicants' local time zone; calling hours are read in it."),
     )
     weekday_start = models.TimeField(_("weekdays from"), default=dt.time(9, 0))
     weekday_end = models.TimeField(_("weekdays until"), default=dt.time(20, 30))
     weekend_start = models.TimeField(_("weekends from"), default=dt.time(9, 0))
     weekend_end = models.TimeField(_("weekends until"), default=dt.time(17, 0))
-    is_default = models.BooleanField(_("default queue"), default=False, help_text=_("Takes what no rule routes."))
+    is_default = models.BooleanField(
+        _("default queue"), default=False, help_text=_("Takes what no rule routes.")
+    )
 
     class Meta:
         verbose_name = _("queue")

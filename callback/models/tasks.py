@@ -43,14 +43,22 @@ class CallbackTask(models.Model):
     lease_expires_at = models.DateTimeField(_("lease until"), null=True, blank=True)
     appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
     appointment_agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
     )
     # Normalised numbers that reached a wrong person or are out of service: never dialled again.
     dead_numbers = models.JSONField(default=list, blank=True)
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
@@ -96,7 +104,9 @@ class CallAttempt(models.Model):
     """One call (or try) on a task: who, which number, telephony state, the script read and answers."""
 
     task = models.ForeignKey(CallbackTask, on_delete=models.CASCADE, related_name="call_attempts")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="call_attempts")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="call_attempts"
+    )
     number_dialled = models.CharField(_("number dialled"), max_length=40, blank=True)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
@@ -118,7 +128,10 @@ class CallAttempt(models.Model):
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["agent", "started_at"]), models.Index(fields=["outcome", "started_at"])]
+        indexes = [
+            models.Index(fields=["agent", "started_at"]),
+            models.Index(fields=["outcome", "started_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"

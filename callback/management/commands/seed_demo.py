@@ -16,4 +16,6 @@ class Command(BaseCommand):
             "The demo queues take calls around the clock so there is work at any hour; "
             "real queues default to Mon-Fri 09:00-20:30 and Sat-Sun 09:00-17:00 (Settings > Queues)."
         )
-        self.stdout.write(f"Demo logins (password {demo.DEMO_PASSWORD}): " + ", ".join(u for u, *_ in demo.DEMO_USERS))
+        self.stdout.write(
+            f"Demo logins (password {demo.DEMO_PASSWORD}): " + ", ".join(u for u, *_ in demo.DEMO_USERS)
+        )
