@@ -154,7 +154,8 @@ def main() -> None:
         f"Huifang import + screening: {huifang_s:.1f} s ({args.rows / huifang_s:,.0f} rows/s), "
         f"created {result.created:,}, rejected {result.rejected}, flags {flags:,}; "
         f"read+validate+stage {result.seconds['reading']:.1f} s, "
-        f"merge+screen {result.seconds['writing']:.1f} s, callback tasks {result.seconds.get('tasks', 0):.1f} s"
+        f"merge+screen {result.seconds['writing']:.1f} s, "
+        f"callback tasks {result.seconds.get('tasks', 0):.1f} s"
     )
     started = time.perf_counter()
     again = intake.import_policies(path=path, today=dt.date(2026, 11, 25))
@@ -164,7 +165,10 @@ def main() -> None:
     huifang_rate = args.rows / huifang_s
     if args.ie_rows:
         plain, bulk = import_export_rate(path, args.ie_rows)
-        print(f"django-import-export, {args.ie_rows:,} rows: {plain:,.0f} rows/s (use_bulk: {bulk:,.0f} rows/s)")
+        print(
+            f"django-import-export, {args.ie_rows:,} rows: {plain:,.0f} rows/s "
+            f"(use_bulk: {bulk:,.0f} rows/s)"
+        )
     print("--- ratios")
     print(f"Huifang / COPY time: {huifang_s / copy_s:.2f}x (goal <= 4x)")
     if args.ie_rows:

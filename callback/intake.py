@@ -24,10 +24,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import multiprocessing
 import os
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -735,6 +736,7 @@ def _import_policy_rows(
     _set_phase(run, "reading", result)
     pending: list[tuple[int, dict[str, str], str, str]] = []
     unchanged_items: list[tuple[int, str]] = []
+    parser = _BatchParser(today=today)
 
     def stage_pending(cursor) -> None:
         """Parse and stage the pending rows whose digest differs from the stored policy's.
@@ -746,21 +748,21 @@ def _import_policy_rows(
                 "policy_no", "row_digest"
             )
         )
-        policies, parties, flags = [], [], []
+        work = []
         for line, row, policy_no, digest in pending:
             if stored.get(policy_no) == digest:
                 result.unchanged += 1
                 if with_items:
                     unchanged_items.append((line, policy_no))
                 continue
-            parsed = parse_policy_row(line, row, today=today, digest=digest)
-            policies.append(parsed.policy)
-            parties.extend(parsed.parties)
-            flags.extend(parsed.flags)
-        _flush(cursor, policies, parties, flags)
+            work.append((line, row, digest))
+        # A file of more than one batch is parsed in worker processes while this one stages.
+        parser.submit(work, parallel=parser.parallel or len(pending) >= BATCH_ROWS)
         pending.clear()
+        for batch in parser.done():
+            _flush(cursor, *batch)
 
-    with connection.cursor() as cursor:
+    with parser, connection.cursor() as cursor:
         _create_staging(cursor)
         for line, row in rows:
             result.rows_read += 1
@@ -807,6 +809,8 @@ def _import_policy_rows(
                     last_report = time.monotonic()
                     _report_progress(run, result, position(), total)
         stage_pending(cursor)
+        for batch in parser.done(wait=True):
+            _flush(cursor, *batch)
         if progress:
             progress(result.rows_read, total or position(), total)
         seen.clear()
@@ -824,6 +828,60 @@ def _import_policy_rows(
         schedule.sync_tasks(policy_ids=changed_ids)
         result.seconds["tasks"] = time.monotonic() - started
     return result
+
+
+def parse_batch(work: list[tuple[int, dict[str, str], str]], today: dt.date) -> tuple[list, list, list]:
+    """Parse (line, row, digest) rows into the staging rows: (policies, parties, flags)."""
+    policies, parties, flags = [], [], []
+    for line, row, digest in work:
+        parsed = parse_policy_row(line, row, today=today, digest=digest)
+        policies.append(parsed.policy)
+        parties.extend(parsed.parties)
+        flags.extend(parsed.flags)
+    return policies, parties, flags
+
+
+class _BatchParser:
+    """Parses batches in order: in this process, or (`parallel`) in a pool of forked worker processes.
+
+    Parsing is pure Python without the database, so the workers only need the code they were forked
+    with; this process keeps reading the file and staging the parsed batches. At most two batches per
+    worker are in flight, so memory stays flat. `INTAKE_WORKERS` (default: the number of cores) sets
+    the pool size; 0 or 1 parses in this process.
+    """
+
+    def __init__(self, *, today: dt.date):
+        self.today = today
+        self.workers = getattr(settings, "INTAKE_WORKERS", None) or os.cpu_count() or 1
+        self.pool = None
+        self.in_flight: deque = deque()
+
+    @property
+    def parallel(self) -> bool:
+        return self.pool is not None
+
+    def submit(self, work: list, *, parallel: bool) -> None:
+        if parallel and self.pool is None and self.workers > 1:
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        if self.pool is None:
+            self.in_flight.append(parse_batch(work, self.today))
+        else:
+            self.in_flight.append(self.pool.apply_async(parse_batch, (work, self.today)))
+
+    def done(self, *, wait: bool = False) -> Iterator[tuple[list, list, list]]:
+        """The parsed batches in order: all when `wait`, else those beyond two per worker in flight."""
+        keep = 0 if wait or self.pool is None else 2 * self.workers
+        while len(self.in_flight) > keep:
+            batch = self.in_flight.popleft()
+            yield batch if isinstance(batch, tuple) else batch.get()
+
+    def __enter__(self) -> _BatchParser:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
 
 
 def _flush(cursor, policies: list[tuple], parties: list[tuple], flags: list[tuple]) -> None:
