@@ -912,12 +912,15 @@ def _merge_policies(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK])
             cursor.execute("SET LOCAL synchronous_commit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Statistics for the staging tables, renewed after each UPDATE that changes what joins see
+        # (stale ones, e.g. policy_id all NULL, make PostgreSQL plan nested loops over a million rows).
         screening.analyze(cursor, S_POLICY, S_PARTY, S_FLAG)
         cursor.execute(
             f"UPDATE {S_POLICY} SET policy_id = p.id, old_digest = p.row_digest "
             f"FROM {_P} p WHERE p.policy_no = {S_POLICY}.policy_no"
         )
         cursor.execute(f"UPDATE {S_POLICY} SET changed = (old_digest IS NULL OR old_digest <> digest)")
+        screening.analyze(cursor, S_POLICY)
         cursor.execute(
             f"SELECT SUM(CASE WHEN policy_id IS NULL THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN policy_id IS NOT NULL AND changed THEN 1 ELSE 0 END), "
@@ -950,6 +953,7 @@ def _merge_policies(
             f"UPDATE {S_POLICY} SET policy_id = p.id FROM {_P} p "
             f"WHERE p.policy_no = {S_POLICY}.policy_no AND {S_POLICY}.policy_id IS NULL"
         )
+        screening.analyze(cursor, S_POLICY)
         cursor.execute(
             f"DELETE FROM {_PT} WHERE policy_id IN "
             f"(SELECT policy_id FROM {S_POLICY} WHERE changed AND old_digest IS NOT NULL)"
