@@ -5,12 +5,14 @@ One code path for the upload page, the management commands, the API and the demo
 1. The header is checked before anything is written (a missing column names itself; unknown
    columns are reported once).
 2. Rows stream once: each is parsed, normalised and judged in Python (validators with fast paths)
-   and staged in batches into temporary tables — `COPY` on PostgreSQL, `executemany` on SQLite. No
-   full-file list is held in memory.
-3. One transaction merges the staging tables set-based: `INSERT … ON CONFLICT (policy_no)` for
-   new and changed rows (a row digest makes an unchanged row a no-op), parties replaced for changed
-   policies, then screening (callback/screening.py) reconciles the flags. A crash rolls the whole
-   merge back; the staging tables are per connection and vanish with it.
+   and staged in batches into temporary tables — `COPY` on PostgreSQL, `executemany` on SQLite. A
+   file of more than one batch is parsed in forked worker processes while this one reads and
+   stages. No full-file list is held in memory.
+3. One transaction merges the staging tables set-based: `UPDATE` for changed rows and a plain
+   `INSERT` for new ones (a row digest makes an unchanged row a no-op; an advisory lock keeps two
+   merges apart on PostgreSQL), parties replaced for changed policies, then screening
+   (callback/screening.py) reconciles the flags. A crash rolls the whole merge back; the staging
+   tables are per connection and vanish with it.
 
 Rejected rows — only those FORMATS.md names: no policy_no, the same policy_no twice with different
 content, an issue_date that is not a date — are reported with their line number; every other
@@ -846,13 +848,13 @@ class _BatchParser:
 
     Parsing is pure Python without the database, so the workers only need the code they were forked
     with; this process keeps reading the file and staging the parsed batches. At most two batches per
-    worker are in flight, so memory stays flat. `INTAKE_WORKERS` (default: the number of cores) sets
-    the pool size; 0 or 1 parses in this process.
+    worker are in flight, so memory stays flat. `settings.INTAKE_WORKERS` (default: the number of
+    cores) sets the pool size; 0 or 1 parses in this process.
     """
 
     def __init__(self, *, today: dt.date):
         self.today = today
-        self.workers = getattr(settings, "INTAKE_WORKERS", None) or os.cpu_count() or 1
+        self.workers = settings.INTAKE_WORKERS
         self.pool = None
         self.in_flight: deque = deque()
 
