@@ -759,7 +759,8 @@ def _import_policy_rows(
                 continue
             work.append((line, row, digest))
         # A file of more than one batch is parsed in worker processes while this one stages.
-        parser.submit(work, parallel=parser.parallel or len(pending) >= BATCH_ROWS)
+        if work:
+            parser.submit(work, parallel=parser.parallel or len(pending) >= BATCH_ROWS)
         pending.clear()
         for batch in parser.done():
             _flush(cursor, *batch)
