@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('callback', '0004_queue'),
+        ("callback", "0004_queue"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='party',
-            name='policy',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='parties', to='callback.policy'),
+            model_name="party",
+            name="policy",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="parties",
+                to="callback.policy",
+            ),
         ),
     ]
