@@ -5,12 +5,14 @@ One code path for the upload page, the management commands, the API and the demo
 1. The header is checked before anything is written (a missing column names itself; unknown
    columns are reported once).
 2. Rows stream once: each is parsed, normalised and judged in Python (validators with fast paths)
-   and staged in batches into temporary tables — `COPY` on PostgreSQL, `executemany` on SQLite. No
-   full-file list is held in memory.
-3. One transaction merges the staging tables set-based: `INSERT … ON CONFLICT (policy_no)` for
-   new and changed rows (a row digest makes an unchanged row a no-op), parties replaced for changed
-   policies, then screening (callback/screening.py) reconciles the flags. A crash rolls the whole
-   merge back; the staging tables are per connection and vanish with it.
+   and staged in batches into temporary tables — `COPY` on PostgreSQL, `executemany` on SQLite. A
+   file of more than one batch is parsed in forked worker processes while this one reads and
+   stages. No full-file list is held in memory.
+3. One transaction merges the staging tables set-based: `UPDATE` for changed rows and a plain
+   `INSERT` for new ones (a row digest makes an unchanged row a no-op; an advisory lock keeps two
+   merges apart on PostgreSQL), parties replaced for changed policies, then screening
+   (callback/screening.py) reconciles the flags. A crash rolls the whole merge back; the staging
+   tables are per connection and vanish with it.
 
 Rejected rows — only those FORMATS.md names: no policy_no, the same policy_no twice with different
 content, an issue_date that is not a date — are reported with their line number; every other
@@ -24,10 +26,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import multiprocessing
 import os
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -134,7 +137,7 @@ class ImportResult:
     dry_run: bool = False
     # Per-row outcome for small batches (the API): {"line", "policy_no", "status", "reasons"}.
     items: list[dict] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)  # time per phase: reading, writing
+    seconds: dict[str, float] = field(default_factory=dict)  # time per phase: reading, writing, tasks
 
     def reject(self, *, line: int, key: str, reason: str) -> None:
         self.rejected += 1
@@ -348,19 +351,16 @@ def _choice(enum, raw: str) -> str:
     return parse_choice(enum, raw) or ""
 
 
-def _person(prefix: str, get: Callable[[str], str]) -> dict:
-    raw_gender, raw_birth, raw_type = (
-        get(prefix + "gender"),
-        get(prefix + "birth_date"),
-        get(prefix + "id_type"),
-    )
+def _person(row: dict[str, str], columns: tuple[str, ...]) -> dict:
+    """A person from its five columns (name, gender, birth_date, id_type, id_no) of `row`."""
+    raw_name, raw_gender, raw_birth, raw_type, raw_id = (row.get(c, "").strip() for c in columns)
     birth = parse_date(raw_birth)
     person = {
-        "name": get(prefix + "name")[:100],
+        "name": raw_name[:100],
         "gender": _choice(Gender, raw_gender),
         "birth_date": birth or "",
         "id_type": _choice(IdType, raw_type),
-        "id_no": get(prefix + "id_no").replace(" ", "").upper()[:40],
+        "id_no": raw_id.replace(" ", "").upper()[:40],
     }
     # What was written but could not be read is reported in the flag, never silently dropped.
     if raw_gender and not person["gender"]:
@@ -405,6 +405,11 @@ def _beneficiaries(text: str) -> list[dict]:
     return people
 
 
+_PERSON_FIELDS = ("name", "gender", "birth_date", "id_type", "id_no")
+_APPLICANT_COLUMNS = tuple(f"applicant_{f}" for f in _PERSON_FIELDS)
+_INSURED_COLUMNS = tuple(f"insured_{f}" for f in _PERSON_FIELDS)
+
+
 @dataclass(slots=True)
 class ParsedPolicy:
     line: int
@@ -426,7 +431,7 @@ def identify_row(row: dict[str, str]) -> tuple[str, str] | str:
         return _("issue_date is not a date: %(value)s") % {"value": row.get("issue_date", "") or _("blank")}
     get = row.get
     return policy_no, hashlib.blake2b(
-        "\x1f".join(get(c, "") for c in POLICY_COLUMNS).encode(), digest_size=16
+        "\x1f".join([get(c, "") for c in POLICY_COLUMNS]).encode(), digest_size=16
     ).hexdigest()
 
 
@@ -468,7 +473,7 @@ def parse_policy_row(
         whole_life or (term is not None and Decimal(term) > 1),  # in scope: term over one year
     )
 
-    applicant = _person("applicant_", lambda c: get(c, "").strip())
+    applicant = _person(row, _APPLICANT_COLUMNS)
     mobile, phone = get("applicant_mobile", "").strip(), get("applicant_phone", "").strip()
     address = get("applicant_address", "").strip()
     mobile_check = validators.check_mobile(mobile) if mobile else None
@@ -478,7 +483,7 @@ def parse_policy_row(
 
     raw_relation = get("insured_relation", "").strip()
     relation = _choice(Relation, raw_relation)
-    insured = _person("insured_", lambda c: get(c, "").strip())
+    insured = _person(row, _INSURED_COLUMNS)
     has_insured = any(insured[k] for k in ("name", "gender", "birth_date", "id_type", "id_no"))
     beneficiaries = _beneficiaries(get("beneficiaries", ""))
     flags = screening.row_defects(
@@ -513,7 +518,7 @@ def parse_policy_row(
             phone[:40],
             norm(phone, phone_check),
             address[:300],
-            validators.address_key(address),
+            address_check.value if address_check else validators.address_key(address),
             "self",
             None,
         )
@@ -733,6 +738,7 @@ def _import_policy_rows(
     _set_phase(run, "reading", result)
     pending: list[tuple[int, dict[str, str], str, str]] = []
     unchanged_items: list[tuple[int, str]] = []
+    parser = _BatchParser(today=today)
 
     def stage_pending(cursor) -> None:
         """Parse and stage the pending rows whose digest differs from the stored policy's.
@@ -744,21 +750,22 @@ def _import_policy_rows(
                 "policy_no", "row_digest"
             )
         )
-        policies, parties, flags = [], [], []
+        work = []
         for line, row, policy_no, digest in pending:
             if stored.get(policy_no) == digest:
                 result.unchanged += 1
                 if with_items:
                     unchanged_items.append((line, policy_no))
                 continue
-            parsed = parse_policy_row(line, row, today=today, digest=digest)
-            policies.append(parsed.policy)
-            parties.extend(parsed.parties)
-            flags.extend(parsed.flags)
-        _flush(cursor, policies, parties, flags)
+            work.append((line, row, digest))
+        # A file of more than one batch is parsed in worker processes while this one stages.
+        if work:
+            parser.submit(work, parallel=parser.parallel or len(pending) >= BATCH_ROWS)
         pending.clear()
+        for batch in parser.done():
+            _flush(cursor, *batch)
 
-    with connection.cursor() as cursor:
+    with parser, connection.cursor() as cursor:
         _create_staging(cursor)
         for line, row in rows:
             result.rows_read += 1
@@ -805,6 +812,8 @@ def _import_policy_rows(
                     last_report = time.monotonic()
                     _report_progress(run, result, position(), total)
         stage_pending(cursor)
+        for batch in parser.done(wait=True):
+            _flush(cursor, *batch)
         if progress:
             progress(result.rows_read, total or position(), total)
         seen.clear()
@@ -818,8 +827,64 @@ def _import_policy_rows(
         for name in (S_POLICY, S_PARTY, S_FLAG):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
     if not dry_run and changed_ids != []:
+        started = time.monotonic()
         schedule.sync_tasks(policy_ids=changed_ids)
+        result.seconds["tasks"] = time.monotonic() - started
     return result
+
+
+def parse_batch(work: list[tuple[int, dict[str, str], str]], today: dt.date) -> tuple[list, list, list]:
+    """Parse (line, row, digest) rows into the staging rows: (policies, parties, flags)."""
+    policies, parties, flags = [], [], []
+    for line, row, digest in work:
+        parsed = parse_policy_row(line, row, today=today, digest=digest)
+        policies.append(parsed.policy)
+        parties.extend(parsed.parties)
+        flags.extend(parsed.flags)
+    return policies, parties, flags
+
+
+class _BatchParser:
+    """Parses batches in order: in this process, or (`parallel`) in a pool of forked worker processes.
+
+    Parsing is pure Python without the database, so the workers only need the code they were forked
+    with; this process keeps reading the file and staging the parsed batches. At most two batches per
+    worker are in flight, so memory stays flat. `settings.INTAKE_WORKERS` (default: the number of
+    cores) sets the pool size; 0 or 1 parses in this process.
+    """
+
+    def __init__(self, *, today: dt.date):
+        self.today = today
+        self.workers = settings.INTAKE_WORKERS
+        self.pool = None
+        self.in_flight: deque = deque()
+
+    @property
+    def parallel(self) -> bool:
+        return self.pool is not None
+
+    def submit(self, work: list, *, parallel: bool) -> None:
+        if parallel and self.pool is None and self.workers > 1:
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        if self.pool is None:
+            self.in_flight.append(parse_batch(work, self.today))
+        else:
+            self.in_flight.append(self.pool.apply_async(parse_batch, (work, self.today)))
+
+    def done(self, *, wait: bool = False) -> Iterator[tuple[list, list, list]]:
+        """The parsed batches in order: all when `wait`, else those beyond two per worker in flight."""
+        keep = 0 if wait or self.pool is None else 2 * self.workers
+        while len(self.in_flight) > keep:
+            batch = self.in_flight.popleft()
+            yield batch if isinstance(batch, tuple) else batch.get()
+
+    def __enter__(self) -> _BatchParser:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
 
 
 def _flush(cursor, policies: list[tuple], parties: list[tuple], flags: list[tuple]) -> None:
@@ -831,6 +896,7 @@ def _flush(cursor, policies: list[tuple], parties: list[tuple], flags: list[tupl
 _P, _PT = Policy._meta.db_table, Party._meta.db_table
 _POLICY_FIELDS = tuple(c for c in _S_POLICY_COLS if c not in ("line", "digest"))
 _PARTY_FIELDS = _S_PARTY_COLS[1:]
+MERGE_LOCK = 0x6866_696E  # pg_advisory_xact_lock key of the policy merge ("hfin")
 SYNC_IDS_LIMIT = 200_000  # beyond this many changed policies, sync_tasks gets None (= all)
 
 
@@ -841,11 +907,23 @@ def _merge_policies(
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
+        if _is_postgres():
+            # One import merges at a time, so a policy_no found absent below stays absent until
+            # commit and new policies take a plain INSERT. The bulk transaction may trade the
+            # commit flush for speed (a crash loses at most the last import, never half of it)
+            # and gets memory for its hash joins and sorts.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK])
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Statistics for the staging tables, renewed after each UPDATE that changes what joins see
+        # (stale ones, e.g. policy_id all NULL, make PostgreSQL plan nested loops over a million rows).
+        screening.analyze(cursor, S_POLICY, S_PARTY, S_FLAG)
         cursor.execute(
             f"UPDATE {S_POLICY} SET policy_id = p.id, old_digest = p.row_digest "
             f"FROM {_P} p WHERE p.policy_no = {S_POLICY}.policy_no"
         )
         cursor.execute(f"UPDATE {S_POLICY} SET changed = (old_digest IS NULL OR old_digest <> digest)")
+        screening.analyze(cursor, S_POLICY)
         cursor.execute(
             f"SELECT SUM(CASE WHEN policy_id IS NULL THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN policy_id IS NOT NULL AND changed THEN 1 ELSE 0 END), "
@@ -862,18 +940,23 @@ def _merge_policies(
             f"JOIN {S_POLICY} s ON s.policy_id = n.policy_id WHERE s.changed"
         )
         cols = ", ".join(_POLICY_FIELDS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _POLICY_FIELDS[1:])
+        if updated:
+            updates = ", ".join(f"{c} = s.{c}" for c in _POLICY_FIELDS[1:])
+            cursor.execute(
+                f"UPDATE {_P} SET {updates}, row_digest = s.digest, updated_at = %s "
+                f"FROM {S_POLICY} s WHERE s.changed AND s.policy_id = {_P}.id",
+                [stamp],
+            )
         cursor.execute(
             f"INSERT INTO {_P} ({cols}, row_digest, created_at, updated_at) "
-            f"SELECT {cols}, digest, %s, %s FROM {S_POLICY} WHERE changed "
-            f"ON CONFLICT (policy_no) DO UPDATE SET {updates}, row_digest = excluded.row_digest, "
-            f"updated_at = excluded.updated_at",
+            f"SELECT {cols}, digest, %s, %s FROM {S_POLICY} WHERE policy_id IS NULL",
             [stamp, stamp],
         )
         cursor.execute(
             f"UPDATE {S_POLICY} SET policy_id = p.id FROM {_P} p "
             f"WHERE p.policy_no = {S_POLICY}.policy_no AND {S_POLICY}.policy_id IS NULL"
         )
+        screening.analyze(cursor, S_POLICY)
         cursor.execute(
             f"DELETE FROM {_PT} WHERE policy_id IN "
             f"(SELECT policy_id FROM {S_POLICY} WHERE changed AND old_digest IS NOT NULL)"

@@ -187,6 +187,9 @@ TELEPHONY_BACKEND = os.environ.get("TELEPHONY_BACKEND") or ("twilio" if TWILIO_A
 
 # Screening: phone_shared is raised when this many distinct applicants (by id number) share a phone.
 PHONE_SHARED_THRESHOLD = int(os.environ.get("PHONE_SHARED_THRESHOLD", "3"))
+# Intake: worker processes parsing a policies file of more than one batch (0 or 1: in the importing
+# process; unset: one per core).
+INTAKE_WORKERS = int(os.environ.get("INTAKE_WORKERS") or os.cpu_count() or 1)
 INSURER_HOTLINE = os.environ.get("INSURER_HOTLINE", "95519")
 
 # Queue (callback/queue.py): how long a claimed task stays with its agent without a heartbeat, and how

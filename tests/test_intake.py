@@ -96,6 +96,20 @@ class TestSamples:
         assert list(Policy.objects.order_by("id").values_list("id", "updated_at")) == policies
 
 
+class TestParallelParsing:
+    def test_worker_processes_give_exactly_the_expected_flags(self, monkeypatch, settings):
+        # Files of more than one batch are parsed in forked workers: small batches force that here.
+        monkeypatch.setattr(intake, "BATCH_ROWS", 20)
+        settings.INTAKE_WORKERS = 2
+        folder = samples_or_fail(SAMPLES)
+        summary = load_sample(folder)
+        expected = {(r["policy_no"], r["code"]) for r in read_expected(folder / "expected_flags.csv")}
+        assert set(ContactFlag.objects.values_list("policy__policy_no", "code")) == expected
+        assert "Rejected: 2" in summary and "phone_shared: 16" in summary
+        summary = command("import_policies", str(folder / "policies.csv"))
+        assert "Created: 0  Updated: 0  Unchanged: 120" in summary
+
+
 class TestCorrections:
     def test_a_corrected_file_resolves_the_fixed_flags(self, tmp_path):
         folder = samples_or_fail(SAMPLES)

@@ -324,10 +324,16 @@ _VILLAGE_RE = re.compile(r"[\u4e00-\u9fff]{1,12}(?:村|屯|嘎查)(?:\d+组|[一
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－＃", "0123456789-#")
 
 
+_FULLWIDTH_ANY = re.compile("[０-９－＃]")
+_ADDRESS_PUNCTUATION = re.compile(r"[\s,，。.、·()（）#\-]")
+
+
 def address_key(raw: str) -> str:
     """A comparable form of an address: no spaces or punctuation, half-width digits."""
-    text = (raw or "").translate(_FULLWIDTH)
-    return re.sub(r"[\s,，。.、·()（）#\-]", "", text)[:300]
+    text = raw or ""
+    if _FULLWIDTH_ANY.search(text):  # translate() is slow on CJK text: only when there is something to do
+        text = text.translate(_FULLWIDTH)
+    return _ADDRESS_PUNCTUATION.sub("", text)[:300]
 
 
 def check_address(raw: str) -> Check:

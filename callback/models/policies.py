@@ -65,7 +65,8 @@ class Party(models.Model):
     Phones are kept as written (for the branch to correct) and in E.164 (for matching).
     """
 
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="parties")
+    # No index of its own: the unique (policy, role, seq) constraint below starts with it.
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="parties", db_index=False)
     role = models.CharField(_("party"), max_length=12, choices=PartyRole.choices)
     seq = models.PositiveSmallIntegerField(default=0, help_text=_("Order among beneficiaries."))
     name = models.CharField(_("name"), max_length=100, blank=True)
