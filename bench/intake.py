@@ -166,8 +166,7 @@ def main() -> None:
     if args.ie_rows:
         plain, bulk = import_export_rate(path, args.ie_rows)
         print(
-            f"django-import-export, {args.ie_rows:,} rows: {plain:,.0f} rows/s "
-            f"(use_bulk: {bulk:,.0f} rows/s)"
+            f"django-import-export, {args.ie_rows:,} rows: {plain:,.0f} rows/s (use_bulk: {bulk:,.0f} rows/s)"
         )
     print("--- ratios")
     print(f"Huifang / COPY time: {huifang_s / copy_s:.2f}x (goal <= 4x)")
