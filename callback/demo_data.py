@@ -5,6 +5,9 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
+from . import intake
+from .models import ImportKind
+
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
@@ -99,42 +102,11 @@ MOBILE_PREFIXES = ["138", "139", "150", "151", "158", "159", "177", "186", "188"
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"
 
-POLICY_COLUMNS = [
-    "policy_no",
-    "product_code",
-    "product_name",
-    "product_type",
-    "term_years",
-    "premium",
-    "payment_frequency",
-    "payment_years",
-    "channel",
-    "branch_code",
-    "branch_name",
-    "agent_code",
-    "agent_name",
-    "outlet_code",
-    "issue_date",
-    "receipt_date",
-    "applicant_name",
-    "applicant_gender",
-    "applicant_birth_date",
-    "applicant_id_type",
-    "applicant_id_no",
-    "applicant_mobile",
-    "applicant_phone",
-    "applicant_address",
-    "insured_relation",
-    "insured_name",
-    "insured_gender",
-    "insured_birth_date",
-    "insured_id_type",
-    "insured_id_no",
-    "beneficiaries",
-]
-AGENT_COLUMNS = ["agent_code", "name", "mobile", "phones", "branch_code", "channel", "outlet_code", "status"]
-OUTLET_COLUMNS = ["outlet_code", "name", "institution", "phones", "address", "branch_code"]
-COMPANY_COLUMNS = ["number", "label"]
+# The interchange columns are intake's (FORMATS.md); the demo writes exactly those.
+POLICY_COLUMNS = intake.POLICY_COLUMNS
+AGENT_COLUMNS = intake.REGISTRY_COLUMNS[ImportKind.AGENTS]
+OUTLET_COLUMNS = intake.REGISTRY_COLUMNS[ImportKind.OUTLETS]
+COMPANY_COLUMNS = intake.REGISTRY_COLUMNS[ImportKind.COMPANY_NUMBERS]
 
 
 def id_number(area: str, birth: dt.date, male: bool, rnd: random.Random) -> str:
