@@ -273,7 +273,7 @@ def _sync_batch(ids, rules, routes, default_queue, tz_of_queue, today, now) -> i
         )
         wanted["queue_id"] = queue_id
         if task is None:
-            to_create.append(CallbackTask(policy_id=pk, **wanted))
+            to_create.append({"policy_id": pk, **wanted})
         elif any(getattr(task, f) != v for f, v in wanted.items()):
             to_update.setdefault(tuple(sorted(wanted.items())), []).append(task.pk)
     _insert_tasks(to_create, now=now)
@@ -296,20 +296,23 @@ ON CONFLICT (policy_id) DO NOTHING
 """
 
 
-def _insert_tasks(tasks: list[CallbackTask], *, now: dt.datetime) -> None:
+def _insert_tasks(tasks: list[dict], *, now: dt.datetime) -> None:
+    """Insert new tasks given as field dicts (model instances cost ~50 µs a row to build)."""
     if not tasks:
         return
     if connection.vendor != "postgresql":
-        CallbackTask.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=500)
+        CallbackTask.objects.bulk_create(
+            [CallbackTask(**t) for t in tasks], ignore_conflicts=True, batch_size=500
+        )
         return
     columns = {
-        "p": [t.policy_id for t in tasks],
-        "q": [t.queue_id for t in tasks],
-        "s": [str(t.status) for t in tasks],
-        "ws": [t.window_start for t in tasks],
-        "we": [t.window_end for t in tasks],
-        "d": [t.deadline for t in tasks],
-        "n": [t.next_attempt_at for t in tasks],
+        "p": [t["policy_id"] for t in tasks],
+        "q": [t["queue_id"] for t in tasks],
+        "s": [str(t["status"]) for t in tasks],
+        "ws": [t["window_start"] for t in tasks],
+        "we": [t["window_end"] for t in tasks],
+        "d": [t["deadline"] for t in tasks],
+        "n": [t["next_attempt_at"] for t in tasks],
     }
     with connection.cursor() as cursor:
         cursor.execute(INSERT_TASKS_SQL, {"now": now, **columns})
