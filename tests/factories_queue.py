@@ -3,8 +3,6 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from callback import models
 from callback.roles import AGENT, SUPERVISOR
 from callback.schedule import deadline_for, free_look_window, start_of_day
@@ -19,12 +17,6 @@ from .factories import (
 )
 
 SH = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def fast_passwords(settings):
-    """Tests here create many users; the default PBKDF2 would dominate their run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def at(y, m, d, hh=10, mm=0, tz=SH) -> dt.datetime:

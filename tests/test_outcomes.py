@@ -10,9 +10,9 @@ from callback.queue import TaskNotHeld, claim_next_task
 from callback.schedule import CallingHours
 from verification.vocab import Outcome
 
-from .factories_queue import NOW, agent_in, at, fast_passwords, open_task, queue, supervisor  # noqa: F401
+from .factories_queue import NOW, agent_in, at, open_task, queue, supervisor  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

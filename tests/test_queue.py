@@ -10,9 +10,9 @@ from callback.models import CallbackTask, Holiday
 from callback.queue import claim_next_task, release_task, renew_lease
 from callback.sweep import sweep
 
-from .factories_queue import NOW, agent_in, at, fast_passwords, open_task, queue  # noqa: F401
+from .factories_queue import NOW, agent_in, at, open_task, queue  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

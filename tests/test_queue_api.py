@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 from callback.models import CallbackTask, TaskStatus
 from callback.schedule import CallingHours, start_of_day
 
-from .factories_queue import agent_in, fast_passwords, open_task, queue, supervisor  # noqa: F401
+from .factories_queue import agent_in, open_task, queue, supervisor  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 def _client(user) -> APIClient:

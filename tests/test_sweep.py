@@ -11,9 +11,9 @@ from callback.models import CallbackTask, ContactFlag, TaskStatus
 from callback.schedule import sync_tasks
 from callback.sweep import run_sweep, sweep
 
-from .factories_queue import NOW, agent_in, fast_passwords, open_task, policy_with_applicant, queue  # noqa: F401
+from .factories_queue import NOW, agent_in, open_task, policy_with_applicant, queue  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 def test_window_close_expires_with_one_flag_and_is_idempotent():
