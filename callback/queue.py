@@ -110,7 +110,7 @@ AND status = 'open' AND (holder_id IS NULL OR lease_expires_at <= %(now)s)
 AND NOT EXISTS (SELECT 1 FROM callback_callbacktask h
                 WHERE h.holder_id = %(agent)s AND COALESCE(h.lease_expires_at, h.lease_expires_at) > %(now)s
                   AND h.status = 'open')
-RETURNING *
+RETURNING {returning}
 """
 
 
@@ -122,6 +122,46 @@ def due_order_key(*, deadline: dt.datetime, attempts: int, created_at: dt.dateti
 DUE_SQL = (
     "t.status = 'open' AND t.queue_id IN ({queues}) AND t.deadline > %(now)s AND t.next_attempt_at <= %(now)s"
 )
+
+
+_TASK_FIELDS = CallbackTask._meta.concrete_fields
+_RETURNING = ", ".join(f.column for f in _TASK_FIELDS)
+_converters: list | None = None
+
+
+def _task_from_row(row: tuple) -> CallbackTask:
+    """The RETURNING row as a model, with the field conversions a queryset would apply."""
+    global _converters
+    if _converters is None:
+        cols = [f.get_col(CallbackTask._meta.db_table) for f in _TASK_FIELDS]
+        _converters = [
+            (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)) for col in cols
+        ]
+    values = []
+    for value, (col, funcs) in zip(row, _converters, strict=True):
+        for func in funcs:
+            value = func(value, col, connection)
+        values.append(value)
+    return CallbackTask.from_db(connection.alias, [f.attname for f in _TASK_FIELDS], values)
+
+
+def _execute_claim(sql: str, params: dict) -> CallbackTask | None:
+    """Run the claim statement. On PostgreSQL it is a prepared statement (server-side binding): it is
+    planned once per connection instead of on every claim, which was most of its database time
+    (bench/queue_claim.py). `QUEUE_PREPARED_CLAIM=0` turns that off behind a pooler that cannot
+    carry prepared statements (PgBouncer before 1.21 in transaction mode)."""
+    if connection.vendor == "postgresql" and settings.QUEUE_PREPARED_CLAIM:
+        import psycopg
+
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            row = cursor.fetchone()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    return None if row is None else _task_from_row(row)
 
 
 def claim_next_task(*, agent, now: dt.datetime | None = None) -> CallbackTask | None:
@@ -149,10 +189,9 @@ def claim_next_task(*, agent, now: dt.datetime | None = None) -> CallbackTask | 
         }
         due = DUE_SQL.format(queues=", ".join(f"%(q{i})s" for i in range(len(queue_ids))))
         lock = "FOR UPDATE OF t SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-        # A raw queryset maps the RETURNING row onto the model with the usual field conversions.
-        claimed = list(CallbackTask.objects.raw(CLAIM_SQL.format(due=due, lock=lock), params))
-        if claimed:
-            return claimed[0]
+        claimed = _execute_claim(CLAIM_SQL.format(due=due, lock=lock, returning=_RETURNING), params)
+        if claimed is not None:
+            return claimed
     # Nothing new: what the agent already holds, with its lease renewed, if anything.
     task = (
         CallbackTask.objects.filter(holder=agent, lease_expires_at__gt=now, status=TaskStatus.OPEN)

@@ -195,150 +195,203 @@ def sync_tasks(*, policy_ids: Iterable[int] | None = None, now: dt.datetime | No
 
     One task per in-scope policy (the one-to-one key makes a second impossible, even for two imports
     racing). A policy without `receipt_date` waits in "awaiting receipt"; a changed receipt date moves
-    the window of a task still open. Closed tasks are history and are left alone. Works in batches so
-    an import of a million policies does not hold a million objects.
+    the window of a task still open, keeping a retry already scheduled inside the new window. Closed
+    tasks are history and are left alone.
+
+    Set-based, so that an import of a million policies takes seconds: the policies are gathered into a
+    temporary table, and the rules are applied in Python only to their distinct inputs — birth dates
+    (ages), (channel, branch, product type, age) combinations (routing) and (receipt date, channel,
+    product type, queue) combinations (windows) — then one INSERT and one UPDATE join the answers back.
+    The rules themselves stay the plain functions above, which the queue simulation also runs.
     """
     now = now or timezone.now()
-    today = timezone.localdate(now)
-    rules = FreeLookDays.load()
-    routes, default_queue = load_routes()
-    tz_of_queue = dict(Queue.objects.values_list("id", "timezone"))
-    policies = Policy.objects.filter(in_scope=True)
     if policy_ids is not None:
-        policy_ids = list(policy_ids)
-    changed = 0
-    if policy_ids is None:
-        last = 0
-        while True:
-            ids = list(policies.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH])
-            if not ids:
-                break
-            last = ids[-1]
-            changed += _sync_batch(ids, rules, routes, default_queue, tz_of_queue, today, now)
-    else:
-        for i in range(0, len(policy_ids), BATCH):
-            ids = list(policies.filter(pk__in=policy_ids[i : i + BATCH]).values_list("pk", flat=True))
-            changed += _sync_batch(ids, rules, routes, default_queue, tz_of_queue, today, now)
-    return changed
+        policy_ids = sorted(set(policy_ids))
+        if not policy_ids:
+            return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        try:
+            _gather(cursor, policy_ids)
+            _fill_ages(cursor, today=timezone.localdate(now))
+            _fill_routes(cursor)
+            _fill_windows(cursor)
+            return _write_tasks(cursor, now=now)
+        finally:
+            for table in _SYNC_TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-@transaction.atomic
-def _sync_batch(ids, rules, routes, default_queue, tz_of_queue, today, now) -> int:
-    if not ids:
-        return 0
-    rows = Policy.objects.filter(pk__in=ids).values_list(
-        "pk", "receipt_date", "channel", "branch_code", "product_type"
+_SYNC_TABLES = ("hf_sync_scope", "hf_sync", "hf_sync_age", "hf_sync_route", "hf_sync_window")
+_NO_DATE = dt.date(1, 1, 1)  # stands for a missing receipt date in joins (NULL never equals NULL)
+_NO_VALUE = -1  # the same for a missing age or queue
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _create(cursor, table: str, columns: str) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
+
+
+def _fill(cursor, table: str, rows: list[tuple]) -> None:
+    if rows:
+        marks = ", ".join(["%s"] * len(rows[0]))
+        cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def _day(value) -> dt.date | None:
+    """A date read back from a temporary table (SQLite hands back text)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _gather(cursor, policy_ids: list[int] | None) -> None:
+    """hf_sync: one row per in-scope policy whose task is missing or still open, with what decides it."""
+    scope = ""
+    if policy_ids is not None:
+        _create(cursor, "hf_sync_scope", "policy_id bigint PRIMARY KEY")
+        if _is_postgres():
+            cursor.execute("INSERT INTO hf_sync_scope SELECT unnest(%s::bigint[])", [policy_ids])
+        else:
+            _fill(cursor, "hf_sync_scope", [(pk,) for pk in policy_ids])
+        scope = "AND p.id IN (SELECT policy_id FROM hf_sync_scope)"
+    _create(
+        cursor,
+        "hf_sync",
+        "policy_id bigint, receipt_date date, channel varchar(16), branch_code varchar(20), "
+        "product_type varchar(20), birth_date date, task_id bigint, status varchar(20), holder_id bigint, "
+        "task_queue_id bigint, window_start date, window_end date, next_attempt_at timestamptz",
     )
-    births = dict(
-        Party.objects.filter(policy_id__in=ids, role="applicant", seq=0).values_list(
-            "policy_id", "birth_date"
-        )
+    cursor.execute(
+        f"""INSERT INTO hf_sync
+            SELECT p.id, p.receipt_date, p.channel, p.branch_code, p.product_type, a.birth_date,
+                   t.id, t.status, t.holder_id, t.queue_id, t.window_start, t.window_end, t.next_attempt_at
+            FROM {Policy._meta.db_table} p
+            LEFT JOIN {Party._meta.db_table} a ON a.policy_id = p.id AND a.role = 'applicant' AND a.seq = 0
+            LEFT JOIN {CallbackTask._meta.db_table} t ON t.policy_id = p.id
+            WHERE p.in_scope = %s AND (t.id IS NULL OR t.status IN (%s, %s)) {scope}""",
+        [True, TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN],
     )
-    existing = {
-        t.policy_id: t
-        for t in CallbackTask.objects.filter(policy_id__in=ids).only(
-            "policy_id",
-            "status",
-            "queue_id",
-            "holder_id",
-            "window_start",
-            "window_end",
-            "deadline",
-            "next_attempt_at",
-        )
-    }
-    to_create = []
-    # Tasks needing the same new values are updated together: one UPDATE per distinct state (a
-    # re-import of a day's business is a handful of receipt dates times queues), not one per row.
-    to_update: dict[tuple, list[int]] = {}
-    for pk, receipt, channel, branch, product_type in rows:
-        task = existing.get(pk)
-        if task is not None and task.status not in (TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN):
-            continue  # completed, in review, failed or expired: history, not re-opened by a re-import
+    if _is_postgres():
+        cursor.execute("ANALYZE hf_sync")
+
+
+def _fill_ages(cursor, *, today: dt.date) -> None:
+    cursor.execute("SELECT DISTINCT birth_date FROM hf_sync WHERE birth_date IS NOT NULL")
+    ages = [(born, age_on(_day(born), today)) for (born,) in cursor.fetchall()]
+    _create(cursor, "hf_sync_age", "birth_date date PRIMARY KEY, age integer")
+    _fill(cursor, "hf_sync_age", ages)
+
+
+_WITH_AGE = "hf_sync s LEFT JOIN hf_sync_age g ON g.birth_date = s.birth_date"
+
+
+def _fill_routes(cursor) -> None:
+    routes, default_queue = load_routes()
+    cursor.execute(
+        "SELECT DISTINCT s.channel, s.branch_code, s.product_type, "
+        f"COALESCE(g.age, {_NO_VALUE}) FROM {_WITH_AGE}"
+    )
+    rows = []
+    for channel, branch, product_type, age in cursor.fetchall():
         queue_id = route_queue(
             routes,
             default_queue,
             channel=channel,
             branch_code=branch,
             product_type=product_type,
-            age=age_on(births.get(pk), today),
+            age=None if age == _NO_VALUE else age,
         )
-        if task is not None and task.holder_id is not None:
-            queue_id = task.queue_id  # an agent is on it: do not pull it out of their queue
-        wanted = _wanted_state(
-            receipt,
-            rules.days_for(channel=channel, product_type=product_type),
-            tz_of_queue.get(queue_id) or DEFAULT_TZ,
-            task,
-        )
-        wanted["queue_id"] = queue_id
-        if task is None:
-            to_create.append({"policy_id": pk, **wanted})
-        elif any(getattr(task, f) != v for f, v in wanted.items()):
-            to_update.setdefault(tuple(sorted(wanted.items())), []).append(task.pk)
-    _insert_tasks(to_create, now=now)
-    for values, pks in to_update.items():
-        CallbackTask.objects.filter(pk__in=pks).update(**dict(values), updated_at=now)
-    return len(to_create) + sum(len(pks) for pks in to_update.values())
-
-
-# PostgreSQL: one INSERT … SELECT FROM unnest(arrays) per batch, several times faster than bulk_create
-# (which prepares every field of every row in Python). ON CONFLICT / ignore_conflicts: a concurrent
-# sync of the same policy already made its task; the one-to-one key never lets a second in.
-INSERT_TASKS_SQL = """
-INSERT INTO callback_callbacktask (policy_id, queue_id, status, window_start, window_end, deadline,
-                                   next_attempt_at, attempts, dead_numbers, outcome, review_note, created_at,
-                                   updated_at)
-SELECT u.p, u.q, u.s, u.ws, u.we, u.d, u.n, 0, '[]'::jsonb, '', '', %(now)s, %(now)s
-FROM unnest(%(p)s::bigint[], %(q)s::bigint[], %(s)s::text[], %(ws)s::date[], %(we)s::date[],
-            %(d)s::timestamptz[], %(n)s::timestamptz[]) AS u(p, q, s, ws, we, d, n)
-ON CONFLICT (policy_id) DO NOTHING
-"""
-
-
-def _insert_tasks(tasks: list[dict], *, now: dt.datetime) -> None:
-    """Insert new tasks given as field dicts (model instances cost ~50 µs a row to build)."""
-    if not tasks:
-        return
-    if connection.vendor != "postgresql":
-        CallbackTask.objects.bulk_create(
-            [CallbackTask(**t) for t in tasks], ignore_conflicts=True, batch_size=500
-        )
-        return
-    columns = {
-        "p": [t["policy_id"] for t in tasks],
-        "q": [t["queue_id"] for t in tasks],
-        "s": [str(t["status"]) for t in tasks],
-        "ws": [t["window_start"] for t in tasks],
-        "we": [t["window_end"] for t in tasks],
-        "d": [t["deadline"] for t in tasks],
-        "n": [t["next_attempt_at"] for t in tasks],
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(INSERT_TASKS_SQL, {"now": now, **columns})
-
-
-def _wanted_state(receipt: dt.date | None, days: int, tz_name: str, task: CallbackTask | None) -> dict:
-    if receipt is None:
-        return dict(
-            status=TaskStatus.AWAITING_RECEIPT,
-            window_start=None,
-            window_end=None,
-            deadline=None,
-            next_attempt_at=None,
-        )
-    start, end = free_look_window(receipt, days)
-    opens = start_of_day(start, tz_name)
-    next_attempt = opens
-    if task is not None and task.status == TaskStatus.OPEN and task.next_attempt_at:
-        # A retry already scheduled stays, unless the window moved past it.
-        next_attempt = max(task.next_attempt_at, opens)
-        if task.window_start == start and task.window_end == end:
-            next_attempt = task.next_attempt_at
-    return dict(
-        status=TaskStatus.OPEN,
-        window_start=start,
-        window_end=end,
-        deadline=deadline_for(end, tz_name),
-        next_attempt_at=next_attempt,
+        rows.append((channel, branch, product_type, age, queue_id))
+    _create(
+        cursor,
+        "hf_sync_route",
+        "channel varchar(16), branch_code varchar(20), product_type varchar(20), age integer, "
+        "queue_id bigint",
     )
+    _fill(cursor, "hf_sync_route", rows)
+
+
+# Each policy with its final queue: the routed one, unless an agent holds the task (it stays where it is).
+_ROUTED = f"""{_WITH_AGE}
+    JOIN hf_sync_route r ON r.channel = s.channel AND r.branch_code = s.branch_code
+     AND r.product_type = s.product_type AND r.age = COALESCE(g.age, {_NO_VALUE})"""
+_QUEUE = "CASE WHEN s.holder_id IS NOT NULL THEN s.task_queue_id ELSE r.queue_id END"
+
+
+def _fill_windows(cursor) -> None:
+    rules = FreeLookDays.load()
+    tz_of_queue = dict(Queue.objects.values_list("id", "timezone"))
+    cursor.execute(
+        "SELECT DISTINCT COALESCE(s.receipt_date, %s), s.channel, s.product_type, "
+        f"COALESCE({_QUEUE}, {_NO_VALUE}) FROM {_ROUTED}",
+        [_NO_DATE],
+    )
+    ops = connection.ops
+    rows = []
+    for receipt, channel, product_type, queue_id in cursor.fetchall():
+        receipt = _day(receipt)
+        state = (TaskStatus.AWAITING_RECEIPT, None, None, None, None)
+        if receipt != _NO_DATE:
+            tz_name = tz_of_queue.get(queue_id) or DEFAULT_TZ
+            start, end = free_look_window(receipt, rules.days_for(channel=channel, product_type=product_type))
+            state = (
+                TaskStatus.OPEN,
+                start,
+                end,
+                ops.adapt_datetimefield_value(deadline_for(end, tz_name)),
+                ops.adapt_datetimefield_value(start_of_day(start, tz_name)),
+            )
+        rows.append((receipt, channel, product_type, queue_id, *state))
+    _create(
+        cursor,
+        "hf_sync_window",
+        "receipt_date date, channel varchar(16), product_type varchar(20), queue_id bigint, "
+        "status varchar(20), window_start date, window_end date, deadline timestamptz, opens timestamptz",
+    )
+    _fill(cursor, "hf_sync_window", rows)
+    if _is_postgres():
+        for table in ("hf_sync_age", "hf_sync_route", "hf_sync_window"):
+            cursor.execute(f"ANALYZE {table}")
+
+
+# Every policy with the task it should have. A retry already scheduled stays, unless the window moved
+# past it (then the window's opening) — the same window keeps it exactly.
+_WANTED = f"""SELECT s.policy_id, s.task_id, w.status, w.window_start, w.window_end, w.deadline,
+    NULLIF({_QUEUE}, {_NO_VALUE}) AS queue_id,
+    CASE WHEN s.status = 'open' AND s.next_attempt_at IS NOT NULL AND w.status = 'open' THEN
+        CASE WHEN s.window_start = w.window_start AND s.window_end = w.window_end THEN s.next_attempt_at
+             WHEN s.next_attempt_at > w.opens THEN s.next_attempt_at
+             ELSE w.opens END
+    ELSE w.opens END AS next_attempt_at
+FROM {_ROUTED}
+JOIN hf_sync_window w ON w.receipt_date = COALESCE(s.receipt_date, %(no_date)s) AND w.channel = s.channel
+ AND w.product_type = s.product_type AND w.queue_id = COALESCE({_QUEUE}, {_NO_VALUE})"""
+
+
+def _write_tasks(cursor, *, now: dt.datetime) -> int:
+    table = CallbackTask._meta.db_table
+    params = {"no_date": _NO_DATE, "now": connection.ops.adapt_datetimefield_value(now)}
+    # ON CONFLICT: a concurrent sync of the same policy already made its task; the one-to-one key
+    # never lets a second in.
+    cursor.execute(
+        f"""INSERT INTO {table} (policy_id, queue_id, status, window_start, window_end, deadline,
+                next_attempt_at, attempts, dead_numbers, outcome, review_note, created_at, updated_at)
+            SELECT u.policy_id, u.queue_id, u.status, u.window_start, u.window_end, u.deadline,
+                   u.next_attempt_at, 0, '[]', '', '', %(now)s, %(now)s
+            FROM ({_WANTED}) u WHERE u.task_id IS NULL
+            ON CONFLICT (policy_id) DO NOTHING""",
+        params,
+    )
+    created = cursor.rowcount
+    differs = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    fields = ("queue_id", "status", "window_start", "window_end", "deadline", "next_attempt_at")
+    cursor.execute(
+        f"""UPDATE {table} SET {", ".join(f"{f} = u.{f}" for f in fields)}, updated_at = %(now)s
+            FROM ({_WANTED}) u
+            WHERE {table}.id = u.task_id AND {table}.status IN ('awaiting_receipt', 'open')
+              AND ({" OR ".join(f"{table}.{f} {differs} u.{f}" for f in fields)})""",
+        params,
+    )
+    return created + cursor.rowcount

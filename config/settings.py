@@ -105,6 +105,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The queue claim (callback/queue.py) runs as a prepared statement on PostgreSQL with its generic
+# plan (planned once per connection; the custom plan PostgreSQL would otherwise pick costs more to make
+# than to run). Nothing else is prepared. Set QUEUE_PREPARED_CLAIM=0 behind a pooler that cannot carry
+# prepared statements or startup options (PgBouncer before 1.21 in transaction mode).
+QUEUE_PREPARED_CLAIM = env_bool("QUEUE_PREPARED_CLAIM", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and QUEUE_PREPARED_CLAIM:
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        prepare_threshold=2**31 - 1,  # only statements executed with prepare=True
+        options="-c plan_cache_mode=force_generic_plan",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: unset = jobs run inline (callback/jobs.py calls the function directly; django-rq's

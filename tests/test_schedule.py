@@ -4,6 +4,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import User
 
 from callback.models import CallbackTask, FreeLookRule, Holiday, RoutingRule, TaskStatus
 from callback.schedule import (
@@ -177,6 +178,51 @@ class TestSyncTasks:
         sync_tasks(now=NOW)
         queue_of = dict(CallbackTask.objects.values_list("policy_id", "queue_id"))
         assert queue_of == {old.pk: senior.pk, bank.pk: banca.pk, young.pk: default.pk}
+
+    def test_held_task_stays_in_its_queue_when_routing_changes_unheld_one_moves(self):
+        main = queue("main", is_default=True)
+        senior = queue("senior", is_default=False)
+        held, free = (
+            policy_with_applicant(receipt=dt.date(2026, 3, 1), birth=dt.date(1950, 1, 1)) for _ in "ab"
+        )
+        sync_tasks(now=NOW)
+        agent = User.objects.create_user("li")
+        CallbackTask.objects.filter(policy=held).update(
+            holder=agent, lease_expires_at=NOW + dt.timedelta(minutes=5)
+        )
+        RoutingRule.objects.create(queue=senior, order=10, min_age=60)
+        assert sync_tasks(now=NOW) == 1
+        queue_of = dict(CallbackTask.objects.values_list("policy_id", "queue_id"))
+        assert queue_of == {held.pk: main.pk, free.pk: senior.pk}
+
+    def test_unknown_age_is_not_routed_by_age(self):
+        main = queue("main", is_default=True)
+        senior = queue("senior", is_default=False)
+        RoutingRule.objects.create(queue=senior, order=10, min_age=60)
+        policy = policy_with_applicant(receipt=dt.date(2026, 3, 1), birth=None)
+        sync_tasks(now=NOW)
+        assert CallbackTask.objects.get(policy=policy).queue_id == main.pk
+
+    def test_scheduled_retry_survives_resync_and_a_move_that_leaves_it_inside(self):
+        queue("main", is_default=True)
+        policy = policy_with_applicant(receipt=dt.date(2026, 3, 1))
+        sync_tasks(now=NOW)
+        retry = dt.datetime(2026, 3, 5, 14, tzinfo=SH)
+        CallbackTask.objects.update(next_attempt_at=retry)
+        assert sync_tasks(now=NOW) == 0
+        policy.receipt_date = dt.date(2026, 3, 2)  # window now opens on 3 March, the retry is inside
+        policy.save()
+        assert sync_tasks(policy_ids=[policy.pk], now=NOW) == 1
+        task = CallbackTask.objects.get()
+        assert (task.window_start, task.next_attempt_at) == (dt.date(2026, 3, 3), retry)
+
+    def test_deadline_in_the_queue_time_zone(self):
+        queue("west", is_default=True, timezone="Asia/Urumqi")
+        policy_with_applicant(receipt=dt.date(2026, 3, 1))
+        sync_tasks(now=NOW)
+        task = CallbackTask.objects.get()
+        assert task.deadline == dt.datetime(2026, 3, 17, tzinfo=ZoneInfo("Asia/Urumqi"))
+        assert task.next_attempt_at == dt.datetime(2026, 3, 2, tzinfo=ZoneInfo("Asia/Urumqi"))
 
     def test_holidays_are_data(self):
         Holiday.objects.create(date=dt.date(2026, 10, 1), name="国庆节")
