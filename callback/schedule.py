@@ -239,6 +239,14 @@ def _fill(cursor, table: str, rows: list[tuple]) -> None:
     if rows:
         marks = ", ".join(["%s"] * len(rows[0]))
         cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    _analyze(cursor, table)
+
+
+def _analyze(cursor, table: str) -> None:
+    """Statistics for a temporary table (autovacuum never sees them): without, PostgreSQL guesses
+    their size and joins a million policies to them by nested loops."""
+    if _is_postgres():
+        cursor.execute(f"ANALYZE {table}")
 
 
 def _day(value) -> dt.date | None:
@@ -273,8 +281,7 @@ def _gather(cursor, policy_ids: list[int] | None) -> None:
             WHERE p.in_scope = %s AND (t.id IS NULL OR t.status IN (%s, %s)) {scope}""",
         [True, TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN],
     )
-    if _is_postgres():
-        cursor.execute("ANALYZE hf_sync")
+    _analyze(cursor, "hf_sync")
 
 
 def _fill_ages(cursor, *, today: dt.date) -> None:
@@ -351,9 +358,6 @@ def _fill_windows(cursor) -> None:
         "status varchar(20), window_start date, window_end date, deadline timestamptz, opens timestamptz",
     )
     _fill(cursor, "hf_sync_window", rows)
-    if _is_postgres():
-        for table in ("hf_sync_age", "hf_sync_route", "hf_sync_window"):
-            cursor.execute(f"ANALYZE {table}")
 
 
 # Every policy with the task it should have. A retry already scheduled stays, unless the window moved

@@ -33,16 +33,33 @@ class ContactFlag(models.Model):
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=24, choices=FlagStatus.choices, default=FlagStatus.OPEN)
     raised_at = models.DateTimeField(_("raised"), auto_now_add=True, db_index=True)
+    # The user columns are not indexed: flags are never looked up by user, and a million flags raised by
+    # an import would pay for three indexes (deleting a user, which PROTECT checks, is rare).
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     correction_requested_at = models.DateTimeField(_("correction requested"), null=True, blank=True)
     correction_requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     close_reason = models.CharField(_("reason"), max_length=300, blank=True)
 

@@ -7,7 +7,7 @@ from verification.vocab import Channel, Gender, IdType, PartyRole, PaymentFreque
 class Policy(models.Model):
     """One policy as the core system sent it (FORMATS.md, policies)."""
 
-    policy_no = models.CharField(_("policy number"), max_length=40, unique=True)
+    policy_no = models.CharField(_("policy number"), max_length=40)
     product_code = models.CharField(_("product code"), max_length=40, blank=True)
     product_name = models.CharField(_("product name"), max_length=200, blank=True)
     product_type = models.CharField(_("product type"), max_length=20, choices=ProductType.choices, blank=True)
@@ -38,8 +38,9 @@ class Policy(models.Model):
         verbose_name = _("policy")
         verbose_name_plural = _("policies")
         ordering = ["-issue_date", "policy_no"]
-        # Plain indexes, not db_index=True: on PostgreSQL that adds a second `_like` index per column
-        # which intake would maintain for a million rows and no query uses.
+        # Plain indexes and constraints, not db_index=True / unique=True: on PostgreSQL those add a
+        # second `_like` index per column which intake would maintain for a million rows and no query uses.
+        constraints = [models.UniqueConstraint(fields=["policy_no"], name="policy_no_unique")]
         indexes = [
             models.Index(fields=["channel", "branch_code"]),
             models.Index(fields=["issue_date"]),

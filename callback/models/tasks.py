@@ -31,14 +31,21 @@ class CallbackTask(models.Model):
 
     policy = models.OneToOneField(Policy, on_delete=models.CASCADE, related_name="task")
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
-    status = models.CharField(_("status"), max_length=20, choices=TaskStatus.choices, db_index=True)
+    # No single-column indexes where a composite or partial one below already starts with the column:
+    # every index costs on each claim's UPDATE and on each of a million new tasks (bench/RESULTS.md).
+    status = models.CharField(_("status"), max_length=20, choices=TaskStatus.choices)
     window_start = models.DateField(_("free-look starts"), null=True, blank=True)
     window_end = models.DateField(_("free-look ends"), null=True, blank=True)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     holder = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_tasks"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="held_tasks",
+        db_index=False,  # task_holder_lease
     )
     lease_expires_at = models.DateTimeField(_("lease until"), null=True, blank=True)
     appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
@@ -48,6 +55,7 @@ class CallbackTask(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="appointments",
+        db_index=False,  # (appointment_agent, appointment_at)
     )
     # Normalised numbers that reached a wrong person or are out of service: never dialled again.
     dead_numbers = models.JSONField(default=list, blank=True)
@@ -60,6 +68,7 @@ class CallbackTask(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("reviewed by"),
+        db_index=False,  # never looked up by reviewer
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
