@@ -210,6 +210,8 @@ def sync_tasks(*, policy_ids: Iterable[int] | None = None, now: dt.datetime | No
         if not policy_ids:
             return 0
     with transaction.atomic(), connection.cursor() as cursor:
+        if _is_postgres():
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # the joins of a million policies sort in memory
         try:
             _gather(cursor, policy_ids)
             _fill_ages(cursor, today=timezone.localdate(now))
