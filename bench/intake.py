@@ -3,9 +3,11 @@
     DJANGO_DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/hf_intake_bench \
         .venv/bin/python -m bench.intake [--rows 1000000] [--ie-rows 20000]  # --ie-rows 0: skip it
 
-Measures (1) a raw COPY of the generated CSV into a staging table (the floor), (2) Huifang's import
-+ screening of the same file, (3) django-import-export importing the first 20,000 rows into an
-equivalent flat model (a bench-only table, not in the app's migrations). Prints ratios and the peak
+Measures (1) a raw COPY of the generated CSV into a staging table (the baseline), (2) Huifang's import
++ screening of the same file, (3) the storage floor: the rows the import wrote, INSERTed once more into
+empty copies of their tables with the same indexes (what storing them costs, before any parsing or
+screening), (4) django-import-export importing the first 20,000 rows into an equivalent flat model (a
+bench-only table, not in the app's migrations). Prints ratios and the peak
 memory of this process (resource.getrusage).
 """
 
@@ -88,6 +90,26 @@ def raw_copy(path: Path) -> float:
     return elapsed
 
 
+FLOOR_TABLES = ("callback_policy", "callback_party", "callback_contactflag", "callback_callbacktask")
+
+
+def storage_floor() -> dict[str, float]:
+    """Seconds to store the imported rows once more, and nothing else: for each table the import
+    wrote, INSERT … SELECT of its rows into an empty copy with the same indexes and constraints
+    (`LIKE … INCLUDING ALL`; foreign keys are not copied, so their checks are left out). No parsing,
+    no validation, no screening: a floor under any import into this schema on this machine."""
+    times = {}
+    with connection.cursor() as cursor:
+        for table in FLOOR_TABLES:
+            cursor.execute("DROP TABLE IF EXISTS bench_floor")
+            cursor.execute(f"CREATE TABLE bench_floor (LIKE {table} INCLUDING ALL)")
+            started = time.perf_counter()
+            cursor.execute(f"INSERT INTO bench_floor SELECT * FROM {table}")
+            times[table] = time.perf_counter() - started
+            cursor.execute("DROP TABLE bench_floor")
+    return times
+
+
 def import_export_rate(path: Path, rows: int) -> tuple[float, float]:
     """Rows per second of django-import-export into a flat model with the same columns (plain, bulk)."""
     import tablib
@@ -157,6 +179,13 @@ def main() -> None:
         f"merge+screen {result.seconds['writing']:.1f} s, "
         f"callback tasks {result.seconds.get('tasks', 0):.1f} s"
     )
+    floor = storage_floor()
+    floor_s = sum(floor.values())
+    print(
+        f"storage floor (the same rows INSERTed into empty copies of the tables with their indexes): "
+        f"{floor_s:.1f} s — "
+        + ", ".join(f"{t.removeprefix('callback_')} {s:.1f} s" for t, s in floor.items())
+    )
     started = time.perf_counter()
     again = intake.import_policies(path=path, today=dt.date(2026, 11, 25))
     reimport_s = time.perf_counter() - started
@@ -170,6 +199,10 @@ def main() -> None:
         )
     print("--- ratios")
     print(f"Huifang / COPY time: {huifang_s / copy_s:.2f}x (goal <= 4x)")
+    print(
+        f"storage floor / COPY time: {floor_s / copy_s:.2f}x; "
+        f"Huifang / storage floor: {huifang_s / floor_s:.2f}x"
+    )
     if args.ie_rows:
         print(
             f"Huifang per-row rate / import-export: {huifang_rate / plain:.0f}x plain, "
