@@ -820,16 +820,12 @@ def _import_policy_rows(
         result.seconds["reading"] = time.monotonic() - started
         started = time.monotonic()
         _set_phase(run, "writing", result)
-        changed_ids = _merge_policies(
+        _merge_policies(
             cursor, result, dry_run=dry_run, with_items=with_items, unchanged_items=unchanged_items
         )
-        result.seconds["writing"] = time.monotonic() - started
+        result.seconds["writing"] = time.monotonic() - started - result.seconds.get("tasks", 0)
         for name in (S_POLICY, S_PARTY, S_FLAG):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    if not dry_run and changed_ids != []:
-        started = time.monotonic()
-        schedule.sync_tasks(policy_ids=changed_ids)
-        result.seconds["tasks"] = time.monotonic() - started
     return result
 
 
@@ -897,13 +893,12 @@ _P, _PT = Policy._meta.db_table, Party._meta.db_table
 _POLICY_FIELDS = tuple(c for c in _S_POLICY_COLS if c not in ("line", "digest"))
 _PARTY_FIELDS = _S_PARTY_COLS[1:]
 MERGE_LOCK = 0x6866_696E  # pg_advisory_xact_lock key of the policy merge ("hfin")
-SYNC_IDS_LIMIT = 200_000  # beyond this many changed policies, sync_tasks gets None (= all)
 
 
 def _merge_policies(
     cursor, result: ImportResult, *, dry_run: bool, with_items: bool, unchanged_items: list[tuple[int, str]]
-) -> list[int] | None:
-    """Upsert the staged policies and parties and screen them, in one transaction."""
+) -> None:
+    """Upsert the staged policies and parties, screen them and sync their tasks, in one transaction."""
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
@@ -993,17 +988,15 @@ def _merge_policies(
         result.flags_raised.update(raised + raised2)
         result.flags_resolved.update(resolved + resolved2)
 
-        changed_ids: list[int] | None = []
-        if created + updated <= SYNC_IDS_LIMIT:
-            cursor.execute(f"SELECT policy_id FROM {S_POLICY} WHERE changed")
-            changed_ids = [r[0] for r in cursor.fetchall()]
-        else:
-            changed_ids = None
+        if created + updated and not dry_run:
+            # Callback tasks in the same transaction: a policy is never committed without its task.
+            started = time.monotonic()
+            schedule.sync_tasks(scope_sql=f"SELECT policy_id FROM {S_POLICY} WHERE changed", now=now)
+            result.seconds["tasks"] = time.monotonic() - started
         if with_items:
             _collect_items(cursor, result, unchanged_items)
         if dry_run:
             transaction.set_rollback(True)
-    return changed_ids
 
 
 def _collect_items(cursor, result: ImportResult, unchanged_items: list[tuple[int, str]]) -> None:

@@ -190,8 +190,11 @@ def age_on(birth_date: dt.date | None, day: dt.date) -> int | None:
 # Tasks
 
 
-def sync_tasks(*, policy_ids: Iterable[int] | None = None, now: dt.datetime | None = None) -> int:
-    """Create or update the callback tasks of `policy_ids` (all policies when None). Returns how many changed.
+def sync_tasks(
+    *, policy_ids: Iterable[int] | None = None, scope_sql: str = "", now: dt.datetime | None = None
+) -> int:
+    """Create or update the callback tasks of `policy_ids`, or of the policies a `scope_sql` subquery on
+    this connection selects (intake passes its staging table), or of all policies. Returns how many changed.
 
     One task per in-scope policy (the one-to-one key makes a second impossible, even for two imports
     racing). A policy without `receipt_date` waits in "awaiting receipt"; a changed receipt date moves
@@ -213,7 +216,7 @@ def sync_tasks(*, policy_ids: Iterable[int] | None = None, now: dt.datetime | No
         if _is_postgres():
             cursor.execute("SET LOCAL work_mem = '64MB'")  # the joins of a million policies sort in memory
         try:
-            _gather(cursor, policy_ids)
+            _gather(cursor, policy_ids, scope_sql)
             _fill_ages(cursor, today=timezone.localdate(now))
             _fill_routes(cursor)
             _fill_windows(cursor)
@@ -256,9 +259,9 @@ def _day(value) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _gather(cursor, policy_ids: list[int] | None) -> None:
+def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
     """hf_sync: one row per in-scope policy whose task is missing or still open, with what decides it."""
-    scope = ""
+    scope = f"AND p.id IN ({scope_sql})" if scope_sql else ""
     if policy_ids is not None:
         _create(cursor, "hf_sync_scope", "policy_id bigint PRIMARY KEY")
         if _is_postgres():

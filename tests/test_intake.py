@@ -2,6 +2,7 @@
 XLSX, headers, rejections, re-imports and corrections."""
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from callback import intake
-from callback.models import ContactFlag, FlagStatus, ImportRun, Party, Policy
+from callback.models import CallbackTask, ContactFlag, FlagStatus, ImportRun, Party, Policy
 
 from .factories_intake import BASE_ROW, row, write_csv
 
@@ -94,6 +95,21 @@ class TestSamples:
         assert "Created: 0  Updated: 0  Unchanged: 120" in summary
         assert list(ContactFlag.objects.order_by("id").values_list("id", "status")) == flags
         assert list(Policy.objects.order_by("id").values_list("id", "updated_at")) == policies
+
+
+class TestCallbackTasks:
+    def test_import_gives_in_scope_policies_their_task_and_moves_it_with_the_receipt(self, tmp_path):
+        path = write_csv(tmp_path / "a.csv", [row(), row(policy_no="PT0000000002", term_years="1")])
+        command("import_policies", str(path))
+        windows = dict(CallbackTask.objects.values_list("policy__policy_no", "window_start"))
+        assert windows == {"PT0000000001": dt.date(2026, 11, 6)}  # the one-year policy is out of scope
+        command("import_policies", str(write_csv(tmp_path / "b.csv", [row(receipt_date="2026-11-10")])))
+        task = CallbackTask.objects.get()
+        assert (task.window_start, task.window_end) == (dt.date(2026, 11, 11), dt.date(2026, 11, 25))
+
+    def test_dry_run_makes_no_task(self, tmp_path):
+        command("import_policies", str(write_csv(tmp_path / "a.csv", [row()])), "--dry-run")
+        assert not CallbackTask.objects.exists()
 
 
 class TestParallelParsing:
