@@ -256,7 +256,7 @@ def want_registry_flags(cursor) -> None:
         f"INSERT INTO {WANT} SELECT pt.policy_id, 'applicant', 'address', %s, MIN(o.outlet_code) "
         f"FROM {_PT} pt JOIN {SCOPE} s ON s.policy_id = pt.policy_id "
         f"JOIN {_OU} o ON o.address_key = pt.address_key AND o.address_key <> '' "
-        f"WHERE pt.role = 'applicant' GROUP BY pt.policy_id",
+        f"WHERE pt.role = 'applicant' AND pt.address_key <> '' GROUP BY pt.policy_id",
         [FlagCode.ADDRESS_IS_OUTLET.value],
     )
     cursor.execute(
@@ -489,13 +489,16 @@ def policies_affected_by_registry(
     numbers, address_keys = list(set(numbers) - {""}), list(set(address_keys) - {""})
     agent_codes, outlet_codes = list(set(agent_codes)), list(set(outlet_codes))
     applicants = Party.objects.filter(role=APPLICANT)
+    # `.exclude(column="")` repeats the partial indexes' condition (Party.Meta) so that they are used.
     for start in range(0, max(len(numbers), 1), 2000):
         chunk = numbers[start : start + 2000]
         if chunk:
-            ids.update(applicants.filter(mobile_e164__in=chunk).values_list("policy_id", flat=True))
-            ids.update(applicants.filter(phone_e164__in=chunk).values_list("policy_id", flat=True))
+            for column in ("mobile_e164", "phone_e164"):
+                found = applicants.filter(**{f"{column}__in": chunk}).exclude(**{column: ""})
+                ids.update(found.values_list("policy_id", flat=True))
     if address_keys:
-        ids.update(applicants.filter(address_key__in=address_keys).values_list("policy_id", flat=True))
+        found = applicants.filter(address_key__in=address_keys).exclude(address_key="")
+        ids.update(found.values_list("policy_id", flat=True))
     if agent_codes:
         ids.update(Policy.objects.filter(agent_code__in=agent_codes).values_list("id", flat=True))
     if outlet_codes:

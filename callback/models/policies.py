@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from verification.vocab import Channel, Gender, IdType, PartyRole, PaymentFrequency, ProductType, Relation
@@ -93,12 +94,21 @@ class Party(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["policy", "role", "seq"], name="party_unique_per_policy_role_seq")
         ]
-        # Screening joins on the normalised columns (see Policy.Meta on plain indexes).
+        # Screening looks applicants up by their normalised numbers and address (see Policy.Meta on
+        # plain indexes). Only applicants' non-blank values are indexed: insured persons and
+        # beneficiaries have none, and a million blank keys would cost every import for nothing.
+        # A query must repeat the condition (role = 'applicant' AND column <> '') to use them.
         indexes = [
-            models.Index(fields=["id_no"], name="party_id_no_idx"),
-            models.Index(fields=["mobile_e164"], name="party_mobile_idx"),
-            models.Index(fields=["phone_e164"], name="party_phone_idx"),
-            models.Index(fields=["address_key"], name="party_address_idx"),
+            models.Index(
+                fields=[column],
+                condition=Q(role="applicant") & ~Q(**{column: ""}),
+                name=f"party_{name}_idx",
+            )
+            for column, name in (
+                ("mobile_e164", "mobile"),
+                ("phone_e164", "phone"),
+                ("address_key", "address"),
+            )
         ]
 
     def __str__(self) -> str:
