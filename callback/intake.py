@@ -892,6 +892,7 @@ def _flush(cursor, policies: list[tuple], parties: list[tuple], flags: list[tupl
 _P, _PT = Policy._meta.db_table, Party._meta.db_table
 _POLICY_FIELDS = tuple(c for c in _S_POLICY_COLS if c not in ("line", "digest"))
 _PARTY_FIELDS = _S_PARTY_COLS[1:]
+ANALYZE_AFTER_ROWS = 50_000  # changed policies from which the merge refreshes the tables' statistics
 MERGE_LOCK = 0x6866_696E  # pg_advisory_xact_lock key of the policy merge ("hfin")
 
 
@@ -962,6 +963,12 @@ def _merge_policies(
             + ", ".join(f"pt.{c}" for c in _PARTY_FIELDS)
             + f" FROM {S_PARTY} pt JOIN {S_POLICY} s ON s.line = pt.line WHERE s.changed"
         )
+        if created + updated >= ANALYZE_AFTER_ROWS:
+            # Screening and task sync below join these tables: after a bulk load their statistics
+            # (autovacuum has not run yet) would make PostgreSQL plan nested loops over a million
+            # rows (shared-number screening 10.9 s → 4.2 s at 1,000,000 policies). ANALYZE sees
+            # this transaction's own new rows.
+            screening.analyze(cursor, _P, _PT)
 
         # Screening of the changed policies: their row defects, registry matches, shared numbers.
         cursor.execute(f"INSERT INTO {screening.SCOPE} SELECT policy_id FROM {S_POLICY} WHERE changed")
