@@ -19,6 +19,19 @@ class FlagStatus(models.TextChoices):
 ACTIVE_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.CORRECTION_REQUESTED)
 
 
+def _who() -> models.ForeignKey:
+    """The user who took a step. Not indexed: flags are never looked up by user, and a million flags
+    raised by an import would pay for three indexes (deleting a user, which PROTECT checks, is rare)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+
+
 class ContactFlag(models.Model):
     """A defect in a policy's contact data, or a failed callback (FORMATS.md, contact-data flags).
 
@@ -33,34 +46,11 @@ class ContactFlag(models.Model):
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=24, choices=FlagStatus.choices, default=FlagStatus.OPEN)
     raised_at = models.DateTimeField(_("raised"), auto_now_add=True, db_index=True)
-    # The user columns are not indexed: flags are never looked up by user, and a million flags raised by
-    # an import would pay for three indexes (deleting a user, which PROTECT checks, is rare).
-    raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    raised_by = _who()
     correction_requested_at = models.DateTimeField(_("correction requested"), null=True, blank=True)
-    correction_requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    correction_requested_by = _who()
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    closed_by = _who()
     close_reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     class Meta:
