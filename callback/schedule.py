@@ -1,9 +1,9 @@
 """Free-look windows, calling hours and callback tasks (queue issue).
 
 The pure parts (window arithmetic, calling hours, routing) take plain values so that the queue
-simulation in bench/ runs exactly the rules the product runs. `sync_tasks` is what intake calls after
-every import: it gives every in-scope policy its one task, moves windows whose receipt date changed,
-and is idempotent.
+simulation in bench/ runs exactly the rules the product runs. `sync_tasks` is what intake calls inside
+every import's merge (and the sweep when a receipt date arrives): it gives every in-scope policy its
+one task, moves windows whose receipt date changed, and is idempotent.
 """
 
 import datetime as dt
