@@ -319,7 +319,9 @@ def test_claim_order_matches_the_order_the_simulation_uses(q):
     assert [t.pk for t in served] == [t.pk for t in expected]
 
 
-def test_claimed_task_is_the_full_model_with_its_lease(q, agent):
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "plain"])
+def test_claimed_task_is_the_full_model_with_its_lease(q, agent, settings, prepared):
+    settings.QUEUE_PREPARED_CLAIM = prepared  # off behind PgBouncer < 1.21 (docs/queue.md)
     task = open_task(q, mobile="13800138000")
     CallbackTask.objects.filter(pk=task.pk).update(dead_numbers=["+8613900000000"])
     claimed = claim_next_task(agent=agent, now=NOW)
