@@ -54,7 +54,7 @@ from verification.vocab import (
     parse_choice,
 )
 
-from . import schedule, screening
+from . import schedule, screening, sql
 from .models import (
     Agent,
     CompanyNumber,
@@ -643,14 +643,10 @@ def _create_staging(cursor) -> None:
     )
 
 
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _stage(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     if not rows:
         return
-    if _is_postgres():
+    if sql.is_postgres():
         with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -903,7 +899,7 @@ def _merge_policies(
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
-        if _is_postgres():
+        if sql.is_postgres():
             # One import merges at a time, so a policy_no found absent below stays absent until
             # commit and new policies take a plain INSERT. The bulk transaction may trade the
             # commit flush for speed (a crash loses at most the last import, never half of it)
@@ -913,13 +909,13 @@ def _merge_policies(
             cursor.execute("SET LOCAL work_mem = '64MB'")
         # Statistics for the staging tables, renewed after each UPDATE that changes what joins see
         # (stale ones, e.g. policy_id all NULL, make PostgreSQL plan nested loops over a million rows).
-        screening.analyze(cursor, S_POLICY, S_PARTY, S_FLAG)
+        sql.analyze(cursor, S_POLICY, S_PARTY, S_FLAG)
         cursor.execute(
             f"UPDATE {S_POLICY} SET policy_id = p.id, old_digest = p.row_digest "
             f"FROM {_P} p WHERE p.policy_no = {S_POLICY}.policy_no"
         )
         cursor.execute(f"UPDATE {S_POLICY} SET changed = (old_digest IS NULL OR old_digest <> digest)")
-        screening.analyze(cursor, S_POLICY)
+        sql.analyze(cursor, S_POLICY)
         cursor.execute(
             f"SELECT SUM(CASE WHEN policy_id IS NULL THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN policy_id IS NOT NULL AND changed THEN 1 ELSE 0 END), "
@@ -952,7 +948,7 @@ def _merge_policies(
             f"UPDATE {S_POLICY} SET policy_id = p.id FROM {_P} p "
             f"WHERE p.policy_no = {S_POLICY}.policy_no AND {S_POLICY}.policy_id IS NULL"
         )
-        screening.analyze(cursor, S_POLICY)
+        sql.analyze(cursor, S_POLICY)
         cursor.execute(
             f"DELETE FROM {_PT} WHERE policy_id IN "
             f"(SELECT policy_id FROM {S_POLICY} WHERE changed AND old_digest IS NOT NULL)"
@@ -968,7 +964,7 @@ def _merge_policies(
             # (autovacuum has not run yet) would make PostgreSQL plan nested loops over a million
             # rows (shared-number screening 10.9 s → 4.2 s at 1,000,000 policies). ANALYZE sees
             # this transaction's own new rows.
-            screening.analyze(cursor, _P, _PT)
+            sql.analyze(cursor, _P, _PT)
 
         # Screening of the changed policies: their row defects, registry matches, shared numbers.
         cursor.execute(f"INSERT INTO {screening.SCOPE} SELECT policy_id FROM {S_POLICY} WHERE changed")

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
+from . import sql
 from .models import CallbackTask, Holiday, Queue, StaffProfile, TaskStatus, Team
 from .schedule import CallingHours, load_holidays
 
@@ -145,21 +146,21 @@ def _task_from_row(row: tuple) -> CallbackTask:
     return CallbackTask.from_db(connection.alias, [f.attname for f in _TASK_FIELDS], values)
 
 
-def _execute_claim(sql: str, params: dict) -> CallbackTask | None:
+def _execute_claim(statement: str, params: dict) -> CallbackTask | None:
     """Run the claim statement. On PostgreSQL it is a prepared statement (server-side binding): it is
     planned once per connection instead of on every claim, which was most of its database time
     (bench/queue_claim.py). `QUEUE_PREPARED_CLAIM=0` turns that off behind a pooler that cannot
     carry prepared statements (PgBouncer before 1.21 in transaction mode)."""
-    if connection.vendor == "postgresql" and settings.QUEUE_PREPARED_CLAIM:
+    if sql.is_postgres() and settings.QUEUE_PREPARED_CLAIM:
         import psycopg
 
         connection.ensure_connection()
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
+            cursor.execute(statement, params, prepare=True)
             row = cursor.fetchone()
     else:
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(statement, params)
             row = cursor.fetchone()
     return None if row is None else _task_from_row(row)
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import sql
 from .models import CallbackTask, FreeLookRule, Holiday, Party, Policy, Queue, RoutingRule, TaskStatus
 from .models.rules import DEFAULT_FREE_LOOK_DAYS
 
@@ -213,7 +214,7 @@ def sync_tasks(
         if not policy_ids:
             return 0
     with transaction.atomic(), connection.cursor() as cursor:
-        if _is_postgres():
+        if sql.is_postgres():
             cursor.execute("SET LOCAL work_mem = '64MB'")  # the joins of a million policies sort in memory
         try:
             _gather(cursor, policy_ids, scope_sql)
@@ -231,10 +232,6 @@ _NO_DATE = dt.date(1, 1, 1)  # stands for a missing receipt date in joins (NULL 
 _NO_VALUE = -1  # the same for a missing age or queue
 
 
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _create(cursor, table: str, columns: str) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {table}")
     cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
@@ -244,14 +241,7 @@ def _fill(cursor, table: str, rows: list[tuple]) -> None:
     if rows:
         marks = ", ".join(["%s"] * len(rows[0]))
         cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
-    _analyze(cursor, table)
-
-
-def _analyze(cursor, table: str) -> None:
-    """Statistics for a temporary table (autovacuum never sees them): without, PostgreSQL guesses
-    their size and joins a million policies to them by nested loops."""
-    if _is_postgres():
-        cursor.execute(f"ANALYZE {table}")
+    sql.analyze(cursor, table)
 
 
 def _day(value) -> dt.date | None:
@@ -264,7 +254,7 @@ def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
     scope = f"AND p.id IN ({scope_sql})" if scope_sql else ""
     if policy_ids is not None:
         _create(cursor, "hf_sync_scope", "policy_id bigint PRIMARY KEY")
-        if _is_postgres():
+        if sql.is_postgres():
             cursor.execute("INSERT INTO hf_sync_scope SELECT unnest(%s::bigint[])", [policy_ids])
         else:
             _fill(cursor, "hf_sync_scope", [(pk,) for pk in policy_ids])
@@ -286,7 +276,7 @@ def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
             WHERE p.in_scope = %s AND (t.id IS NULL OR t.status IN (%s, %s)) {scope}""",
         [True, TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN],
     )
-    _analyze(cursor, "hf_sync")
+    sql.analyze(cursor, "hf_sync")
 
 
 def _fill_ages(cursor, *, today: dt.date) -> None:
@@ -394,7 +384,7 @@ def _write_tasks(cursor, *, now: dt.datetime) -> int:
         params,
     )
     created = cursor.rowcount
-    differs = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    differs = "IS DISTINCT FROM" if sql.is_postgres() else "IS NOT"
     fields = ("queue_id", "status", "window_start", "window_end", "deadline", "next_attempt_at")
     cursor.execute(
         f"""UPDATE {table} SET {", ".join(f"{f} = u.{f}" for f in fields)}, updated_at = %(now)s

@@ -27,6 +27,7 @@ from verification import validators
 from verification.vocab import FlagCode, IdType, PartyRole, Relation
 
 from .models import Agent, ContactFlag, Outlet, Party, Policy, RegistryPhone
+from .sql import analyze
 
 CORRECTED_BY_IMPORT = "corrected by import"
 ROW_CODES = (
@@ -214,13 +215,6 @@ def prepare_tables(cursor) -> None:
         )
     cursor.execute(f"CREATE TEMP TABLE {SCOPE} (policy_id bigint PRIMARY KEY)")
     cursor.execute(f"CREATE TEMP TABLE {NUMBERS} (number varchar(20) PRIMARY KEY)")
-
-
-def analyze(cursor, *tables: str) -> None:
-    """Temporary tables get no statistics from autovacuum: without them PostgreSQL plans nested loops."""
-    if connection.vendor == "postgresql":
-        for table in tables:
-            cursor.execute(f"ANALYZE {table}")
 
 
 def _applicant_numbers_sql() -> str:
