@@ -221,12 +221,18 @@ def sync_tasks(
             _fill_ages(cursor, today=timezone.localdate(now))
             _fill_routes(cursor)
             _fill_windows(cursor)
-            return _write_tasks(cursor, now=now)
+            changed = _write_tasks(cursor, now=now)
+            if changed >= ANALYZE_AFTER_TASKS:
+                # The claim is planned once per connection (callback/queue.py): not on statistics that
+                # still describe the task table before a bulk load.
+                sql.analyze(cursor, CallbackTask._meta.db_table)
+            return changed
         finally:
             for table in _SYNC_TABLES:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+ANALYZE_AFTER_TASKS = 50_000
 _SYNC_TABLES = ("hf_sync_scope", "hf_sync", "hf_sync_age", "hf_sync_route", "hf_sync_window")
 _NO_DATE = dt.date(1, 1, 1)  # stands for a missing receipt date in joins (NULL never equals NULL)
 _NO_VALUE = -1  # the same for a missing age or queue
