@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
@@ -28,10 +29,6 @@ def lease_length() -> dt.timedelta:
 def appointment_grace() -> dt.timedelta:
     """How long an appointment waits for its own agent before anyone may take it."""
     return dt.timedelta(minutes=getattr(settings, "QUEUE_APPOINTMENT_GRACE_MINUTES", 15))
-
-
-# Kept for callers of the stub.
-LEASE = dt.timedelta(minutes=15)
 
 
 class TaskNotHeld(Exception):
@@ -152,8 +149,6 @@ def _execute_claim(statement: str, params: dict) -> CallbackTask | None:
     (bench/queue_claim.py). `QUEUE_PREPARED_CLAIM=0` turns that off behind a pooler that cannot
     carry prepared statements (PgBouncer before 1.21 in transaction mode)."""
     if sql.is_postgres() and settings.QUEUE_PREPARED_CLAIM:
-        import psycopg
-
         connection.ensure_connection()
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(statement, params, prepare=True)

@@ -19,7 +19,6 @@ from .models import CallbackTask, FreeLookRule, Holiday, Party, Policy, Queue, R
 from .models.rules import DEFAULT_FREE_LOOK_DAYS
 
 DEFAULT_TZ = "Asia/Shanghai"
-BATCH = 2000
 
 # ---------------------------------------------------------------------------------------------
 # Free-look window
