@@ -619,40 +619,31 @@ _S_FLAG_COLS = ("line", "party", "field", "code", "detail")
 
 
 def _create_staging(cursor) -> None:
-    for name in (S_POLICY, S_PARTY, S_FLAG):
-        cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {S_POLICY} (line integer, policy_no varchar(40), digest varchar(64), "
+    sql.create_temp_table(
+        cursor,
+        S_POLICY,
+        "line integer, policy_no varchar(40), digest varchar(64), "
         "product_code varchar(40), product_name varchar(200), product_type varchar(20), "
         "term_years numeric(6,2), "
         "whole_life boolean, premium numeric(14,2), payment_frequency varchar(12), payment_years integer, "
         "channel varchar(16), branch_code varchar(20), branch_name varchar(100), agent_code varchar(40), "
         "agent_name varchar(100), outlet_code varchar(40), issue_date date, receipt_date date, "
         "in_scope boolean, "
-        "policy_id bigint, old_digest varchar(64), changed boolean)"
+        "policy_id bigint, old_digest varchar(64), changed boolean",
     )
-    cursor.execute(
-        f"CREATE TEMP TABLE {S_PARTY} (line integer, role varchar(12), seq integer, name varchar(100), "
+    sql.create_temp_table(
+        cursor,
+        S_PARTY,
+        "line integer, role varchar(12), seq integer, name varchar(100), "
         "gender varchar(1), birth_date date, id_type varchar(20), id_no varchar(40), mobile varchar(40), "
         "mobile_e164 varchar(20), phone varchar(40), phone_e164 varchar(20), address varchar(300), "
-        "address_key varchar(300), relation varchar(10), share_percent numeric(5,2))"
+        "address_key varchar(300), relation varchar(10), share_percent numeric(5,2)",
     )
-    cursor.execute(
-        f"CREATE TEMP TABLE {S_FLAG} (line integer, party varchar(12), field varchar(40), "
-        "code varchar(32), detail varchar(300))"
+    sql.create_temp_table(
+        cursor,
+        S_FLAG,
+        "line integer, party varchar(12), field varchar(40), code varchar(32), detail varchar(300)",
     )
-
-
-def _stage(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    if not rows:
-        return
-    if sql.is_postgres():
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 # --- importing policies --------------------------------------------------------------------------
@@ -880,9 +871,9 @@ class _BatchParser:
 
 
 def _flush(cursor, policies: list[tuple], parties: list[tuple], flags: list[tuple]) -> None:
-    _stage(cursor, S_POLICY, _S_POLICY_COLS, policies)
-    _stage(cursor, S_PARTY, _S_PARTY_COLS, parties)
-    _stage(cursor, S_FLAG, _S_FLAG_COLS, flags)
+    sql.insert_rows(cursor, S_POLICY, policies, _S_POLICY_COLS)
+    sql.insert_rows(cursor, S_PARTY, parties, _S_PARTY_COLS)
+    sql.insert_rows(cursor, S_FLAG, flags, _S_FLAG_COLS)
 
 
 _P, _PT = Policy._meta.db_table, Party._meta.db_table

@@ -237,15 +237,8 @@ _NO_DATE = dt.date(1, 1, 1)  # stands for a missing receipt date in joins (NULL 
 _NO_VALUE = -1  # the same for a missing age or queue
 
 
-def _create(cursor, table: str, columns: str) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {table}")
-    cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
-
-
 def _fill(cursor, table: str, rows: list[tuple]) -> None:
-    if rows:
-        marks = ", ".join(["%s"] * len(rows[0]))
-        cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    sql.insert_rows(cursor, table, rows)
     sql.analyze(cursor, table)
 
 
@@ -258,13 +251,10 @@ def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
     """hf_sync: one row per in-scope policy whose task is missing or still open, with what decides it."""
     scope = f"AND p.id IN ({scope_sql})" if scope_sql else ""
     if policy_ids is not None:
-        _create(cursor, "hf_sync_scope", "policy_id bigint PRIMARY KEY")
-        if sql.is_postgres():
-            cursor.execute("INSERT INTO hf_sync_scope SELECT unnest(%s::bigint[])", [policy_ids])
-        else:
-            _fill(cursor, "hf_sync_scope", [(pk,) for pk in policy_ids])
+        sql.create_temp_table(cursor, "hf_sync_scope", "policy_id bigint PRIMARY KEY")
+        _fill(cursor, "hf_sync_scope", [(pk,) for pk in policy_ids])
         scope = "AND p.id IN (SELECT policy_id FROM hf_sync_scope)"
-    _create(
+    sql.create_temp_table(
         cursor,
         "hf_sync",
         "policy_id bigint, receipt_date date, channel varchar(16), branch_code varchar(20), "
@@ -287,7 +277,7 @@ def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
 def _fill_ages(cursor, *, today: dt.date) -> None:
     cursor.execute("SELECT DISTINCT birth_date FROM hf_sync WHERE birth_date IS NOT NULL")
     ages = [(born, age_on(_day(born), today)) for (born,) in cursor.fetchall()]
-    _create(cursor, "hf_sync_age", "birth_date date PRIMARY KEY, age integer")
+    sql.create_temp_table(cursor, "hf_sync_age", "birth_date date PRIMARY KEY, age integer")
     _fill(cursor, "hf_sync_age", ages)
 
 
@@ -311,7 +301,7 @@ def _fill_routes(cursor) -> None:
             age=None if age == _NO_VALUE else age,
         )
         rows.append((channel, branch, product_type, age, queue_id))
-    _create(
+    sql.create_temp_table(
         cursor,
         "hf_sync_route",
         "channel varchar(16), branch_code varchar(20), product_type varchar(20), age integer, "
@@ -351,7 +341,7 @@ def _fill_windows(cursor) -> None:
                 ops.adapt_datetimefield_value(start_of_day(start, tz_name)),
             )
         rows.append((receipt, channel, product_type, queue_id, *state))
-    _create(
+    sql.create_temp_table(
         cursor,
         "hf_sync_window",
         "receipt_date date, channel varchar(16), product_type varchar(20), queue_id bigint, "

@@ -27,7 +27,7 @@ from verification import validators
 from verification.vocab import FlagCode, IdType, PartyRole, Relation
 
 from .models import Agent, ContactFlag, Outlet, Party, Policy, RegistryPhone
-from .sql import analyze
+from .sql import analyze, create_temp_table
 
 CORRECTED_BY_IMPORT = "corrected by import"
 ROW_CODES = (
@@ -207,15 +207,14 @@ _AG, _OU, _RP = Agent._meta.db_table, Outlet._meta.db_table, RegistryPhone._meta
 
 def prepare_tables(cursor) -> None:
     """The temporary tables of one screening run (per connection)."""
-    for name in (WANT, SCOPE, NUMBERS, FRESH):
-        cursor.execute(f"DROP TABLE IF EXISTS {name}")
     for name in (WANT, FRESH):
-        cursor.execute(
-            f"CREATE TEMP TABLE {name} (policy_id bigint, party varchar(12), field varchar(40), "
-            "code varchar(32), detail varchar(300))"
+        create_temp_table(
+            cursor,
+            name,
+            "policy_id bigint, party varchar(12), field varchar(40), code varchar(32), detail varchar(300)",
         )
-    cursor.execute(f"CREATE TEMP TABLE {SCOPE} (policy_id bigint PRIMARY KEY)")
-    cursor.execute(f"CREATE TEMP TABLE {NUMBERS} (number varchar(20) PRIMARY KEY)")
+    create_temp_table(cursor, SCOPE, "policy_id bigint PRIMARY KEY")
+    create_temp_table(cursor, NUMBERS, "number varchar(20) PRIMARY KEY")
 
 
 def _applicant_numbers_sql() -> str:
