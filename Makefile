@@ -47,7 +47,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 messages: $(VENV)/.installed-dev
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete -i ".venv/*" -i "bench/*"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --no-location -i ".venv/*" -i "bench/*"
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans -i ".venv"
 
 bench: $(VENV)/.installed-dev
