@@ -5,13 +5,14 @@ from .policies import Party, Policy
 from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
 from .rules import FreeLookRule, RetryRule
 from .staff import Queue, RoutingRule, StaffProfile, Team
-from .tasks import CallAttempt, CallbackTask, Holiday, TaskStatus
+from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskStatus
 
 __all__ = [
     "Agent",
     "AuditEvent",
     "CallAttempt",
     "CallbackTask",
+    "Channel",
     "CompanyNumber",
     "ContactFlag",
     "FlagStatus",

@@ -22,6 +22,17 @@ class TaskStatus(models.TextChoices):
 OPEN_TASK_STATUSES = (TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN)
 
 
+class Channel(models.TextChoices):
+    """How an attempt reached (or tried to reach) the applicant. Every channel closes through the same
+    closing rules (required questions answered, identity confirmed before `verified`)."""
+
+    PHONE = "phone", _("Phone")
+    ECALLBACK = "ecallback", _("E-callback")
+    SMS = "sms", _("SMS")
+    LETTER = "letter", _("Letter")
+    VISIT = "visit", _("Branch visit")
+
+
 class CallbackTask(models.Model):
     """The one free-look callback of an in-scope policy.
 
@@ -113,8 +124,14 @@ class CallAttempt(models.Model):
     """One call (or try) on a task: who, which number, telephony state, the script read and answers."""
 
     task = models.ForeignKey(CallbackTask, on_delete=models.CASCADE, related_name="call_attempts")
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.PHONE)
+    # Blank only for an attempt no staff member made: an e-callback the applicant completes alone.
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="call_attempts"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="call_attempts",
     )
     number_dialled = models.CharField(_("number dialled"), max_length=40, blank=True)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
