@@ -247,6 +247,16 @@ def _day(value) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
+# The applicant has a number to call (outcomes.numbers_on_file: mobile or landline, as written or
+# normalised). Without one the task waits as "needs contact data" instead of open: the claim serves only
+# open tasks (its partial index says so), so it never reaches an agent, and the next sync after an import
+# brings a number opens it.
+_CALLABLE = (
+    "(COALESCE(a.mobile, '') <> '' OR COALESCE(a.mobile_e164, '') <> '' "
+    "OR COALESCE(a.phone, '') <> '' OR COALESCE(a.phone_e164, '') <> '')"
+)
+
+
 def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
     """hf_sync: one row per in-scope policy whose task is missing or still open, with what decides it."""
     scope = f"AND p.id IN ({scope_sql})" if scope_sql else ""
@@ -258,18 +268,18 @@ def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
         cursor,
         "hf_sync",
         "policy_id bigint, receipt_date date, channel varchar(16), branch_code varchar(20), "
-        "product_type varchar(20), birth_date date, task_id bigint, status varchar(20), holder_id bigint, "
-        "task_queue_id bigint, window_start date, window_end date, next_attempt_at timestamptz",
+        "product_type varchar(20), birth_date date, callable boolean, task_id bigint, status varchar(20), "
+        "holder_id bigint, task_queue_id bigint, window_start date, window_end date, next_attempt_at timestamptz",
     )
     cursor.execute(
         f"""INSERT INTO hf_sync
             SELECT p.id, p.receipt_date, p.channel, p.branch_code, p.product_type, a.birth_date,
-                   t.id, t.status, t.holder_id, t.queue_id, t.window_start, t.window_end, t.next_attempt_at
+                   {_CALLABLE}, t.id, t.status, t.holder_id, t.queue_id, t.window_start, t.window_end, t.next_attempt_at
             FROM {Policy._meta.db_table} p
             LEFT JOIN {Party._meta.db_table} a ON a.policy_id = p.id AND a.role = 'applicant' AND a.seq = 0
             LEFT JOIN {CallbackTask._meta.db_table} t ON t.policy_id = p.id
-            WHERE p.in_scope = %s AND (t.id IS NULL OR t.status IN (%s, %s)) {scope}""",
-        [True, TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN],
+            WHERE p.in_scope = %s AND (t.id IS NULL OR t.status IN (%s, %s, %s)) {scope}""",
+        [True, TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN, TaskStatus.NEEDS_CONTACT],
     )
     sql.analyze(cursor, "hf_sync")
 
@@ -352,7 +362,10 @@ def _fill_windows(cursor) -> None:
 
 # Every policy with the task it should have. A retry already scheduled stays, unless the window moved
 # past it (then the window's opening) — the same window keeps it exactly.
-_WANTED = f"""SELECT s.policy_id, s.task_id, w.status, w.window_start, w.window_end, w.deadline,
+_WANTED = f"""SELECT s.policy_id, s.task_id,
+    CASE WHEN w.status = 'open' AND NOT s.callable
+         THEN '{TaskStatus.NEEDS_CONTACT.value}' ELSE w.status END AS status,
+    w.window_start, w.window_end, w.deadline,
     NULLIF({_QUEUE}, {_NO_VALUE}) AS queue_id,
     CASE WHEN s.status = 'open' AND s.next_attempt_at IS NOT NULL AND w.status = 'open' THEN
         CASE WHEN s.window_start = w.window_start AND s.window_end = w.window_end THEN s.next_attempt_at
@@ -384,7 +397,7 @@ def _write_tasks(cursor, *, now: dt.datetime) -> int:
     cursor.execute(
         f"""UPDATE {table} SET {", ".join(f"{f} = u.{f}" for f in fields)}, updated_at = %(now)s
             FROM ({_WANTED}) u
-            WHERE {table}.id = u.task_id AND {table}.status IN ('awaiting_receipt', 'open')
+            WHERE {table}.id = u.task_id AND {table}.status IN ('awaiting_receipt', 'open', 'needs_contact')
               AND ({" OR ".join(f"{table}.{f} {differs} u.{f}" for f in fields)})""",
         params,
     )

@@ -63,7 +63,7 @@ def close_windows(*, now: dt.datetime) -> int:
         with transaction.atomic():
             tasks = list(
                 CallbackTask.objects.select_for_update(skip_locked=True)
-                .filter(status=TaskStatus.OPEN, deadline__lte=now)
+                .filter(status__in=(TaskStatus.OPEN, TaskStatus.NEEDS_CONTACT), deadline__lte=now)
                 .order_by("pk")[:BATCH]
             )
             if not tasks:

@@ -37,6 +37,31 @@ def understood(key: str, zh: str, en: str) -> list[QuestionSpec]:
     return [Q(key, "yes_no", zh, en, on_fail="follow_up", follow_up_key=f"{key}_explained"), explained(key)]
 
 
+# Someone else answered (often the spouse on the family landline): the number is dead only when they say
+# the applicant is not known there; otherwise the agent books the time the applicant can be reached.
+SOMEONE_ELSE = [
+    Q(
+        "applicant_number",
+        "yes_no",
+        "请问这是{applicant_name}的电话吗？{applicant_salutation}平时用这个号码联系吗？",
+        "Is this {applicant_name}'s number? Can the applicant usually be reached on it?",
+        on_fail="end",
+        fail_outcome="wrong_number",
+        follow_up_key="applicant_reachable_at",
+        is_follow_up=True,
+    ),
+    Q(
+        "applicant_reachable_at",
+        "text",
+        "请问{applicant_salutation}什么时候方便接听电话？我们到时再打过来。（请记下对方说的时间，并按此时间预约回访）",
+        "When can the applicant take a call? We will call back then. (Write down the time given and book "
+        "the callback for it.)",
+        on_fail="end_any",
+        fail_outcome="callback_requested",
+        is_follow_up=True,
+    ),
+]
+
 OPENING = [
     Q(
         "is_applicant",
@@ -44,9 +69,10 @@ OPENING = [
         "您好，我是保险公司客服中心的回访专员{caller_name}。请问您是{applicant_salutation}（{applicant_name}）本人吗？",
         "Hello, this is {caller_name}, callback officer of the insurer's service centre. "
         "Am I speaking with {applicant_name} in person?",
-        on_fail="end",
-        fail_outcome="wrong_number",
+        on_fail="follow_up",
+        follow_up_key="applicant_number",
     ),
+    *SOMEONE_ELSE,
     Q(
         "identity",
         "identity",
@@ -255,3 +281,43 @@ def install(Script, ScriptVersion, Question, *, published_at=None) -> int:
         ScriptVersion.objects.filter(pk=version.pk).update(status="published", published_at=published_at)
         created += 1
     return created
+
+
+def add_someone_else_path(Script, ScriptVersion, Question, *, published_at=None) -> int:
+    """Publish a new version of each published script whose "are you the applicant?" still ends the call
+    as a wrong number: the same questions, with the someone-else-answered follow-ups (SOMEONE_ELSE).
+
+    A published version is never edited (calls point to it): the old one is retired. Takes the model
+    classes so the data migration can pass its historical models. Returns how many versions it published.
+    """
+    published = 0
+    for version in ScriptVersion.objects.filter(status="published"):
+        questions = list(Question.objects.filter(version=version).order_by("order"))
+        keys = {q.key for q in questions}
+        opening = next((q for q in questions if q.key == "is_applicant" and q.on_fail == "end"), None)
+        if opening is None or keys & {q.key for q in SOMEONE_ELSE}:
+            continue
+        number = (
+            max(ScriptVersion.objects.filter(script_id=version.script_id).values_list("number", flat=True))
+            + 1
+        )
+        new = ScriptVersion.objects.create(script_id=version.script_id, number=number, status="draft")
+        copies = []
+        for q in questions:
+            q.pk, q.id, q.version = None, None, new
+            if q.key == "is_applicant":
+                q.on_fail, q.fail_outcome, q.follow_up_key = "follow_up", "", SOMEONE_ELSE[0].key
+            copies.append(q)
+        for i, spec in enumerate(SOMEONE_ELSE, start=1):
+            copies.append(
+                Question(
+                    version=new,
+                    order=opening.order + i,
+                    **{k: v for k, v in spec.__dict__.items() if k != "order"},
+                )
+            )
+        Question.objects.bulk_create(copies)
+        ScriptVersion.objects.filter(pk=version.pk).update(status="retired", retired_at=published_at)
+        ScriptVersion.objects.filter(pk=new.pk).update(status="published", published_at=published_at)
+        published += 1
+    return published

@@ -148,6 +148,7 @@ class Question(models.Model):
         END = "end", _("End with an outcome")
         FLAG = "flag", _("Raise a flag and go on")
         FOLLOW_UP = "follow_up", _("Ask a follow-up question")
+        END_ANY = "end_any", _("End with the outcome, whatever the answer")
 
     version = models.ForeignKey(ScriptVersion, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveSmallIntegerField(_("order"))

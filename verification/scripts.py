@@ -41,7 +41,7 @@ YES, NO = "yes", "no"
 # What an identity question may ask the customer to state; the agent types what was said.
 IDENTITY_PARTS = ("birth_date", "id_last6")
 KINDS = ("yes_no", "choice", "date", "text", "identity")
-ON_FAIL = ("continue", "end", "flag", "follow_up")
+ON_FAIL = ("continue", "end", "flag", "follow_up", "end_any")
 
 
 class ScriptError(ValueError):
@@ -302,6 +302,13 @@ class ScriptState:
             return self.all_passed
         if outcome == "verified_with_issues":
             return self.complete and not self.ended_with
+        if outcome == "wrong_number":
+            # A number is dead only when an answer says so: not while the person who answered is still
+            # being asked whether it is the applicant's number, nor after they said it is.
+            pending = (
+                bool(self.steps) and self.steps[-1].answer is None and self.steps[-1].question.is_follow_up
+            )
+            return self.ended_with in ("", "wrong_number") and not pending
         return True
 
     @property
@@ -339,6 +346,13 @@ def walk(questions: Sequence[QuestionLike], answers: Iterable[Mapping]) -> Scrip
             return False
         passed = bool(entry.get("passed"))
         state.steps.append(Step(question, entry, passed))
+        if question.on_fail == "end_any":  # e.g. "when can the applicant be reached?": any answer ends it
+            state.ended_with, state.ended_by = question.fail_outcome, question.key
+            return False
+        if passed and question.on_fail == "end" and question.follow_up_key in by_key:
+            # A question that ends the call on a failing answer may go on to a follow-up on a passing one
+            # ("is this the applicant's number?" no → wrong number; yes → when can they be reached?).
+            return visit(by_key[question.follow_up_key])
         if passed or not getattr(question, "required", True) and question.on_fail == "continue":
             return True
         if question.on_fail == "end":
@@ -406,7 +420,9 @@ def publish_errors(
             errors.append(
                 _("Question “%(key)s”: a yes/no question passes only on “yes” or “no”.") % {"key": label}
             )
-        if q.on_fail == "end" and (not q.fail_outcome or (outcomes and q.fail_outcome not in outcomes)):
+        if q.on_fail in ("end", "end_any") and (
+            not q.fail_outcome or (outcomes and q.fail_outcome not in outcomes)
+        ):
             errors.append(
                 _("Question “%(key)s” ends the call on a failing answer but names no outcome.")
                 % {"key": label}
@@ -415,7 +431,7 @@ def publish_errors(
             errors.append(
                 _("Question “%(key)s” raises a flag on a failing answer but names no flag.") % {"key": label}
             )
-        if q.on_fail == "follow_up":
+        if q.on_fail == "follow_up" or (q.on_fail == "end" and q.follow_up_key):
             if q.follow_up_key not in by_key or q.follow_up_key == q.key:
                 errors.append(
                     _("Question “%(key)s” branches to “%(target)s”, which is not a question of this script.")
@@ -439,7 +455,7 @@ def publish_errors(
     # A chain of follow-ups that comes back to itself would never end.
     for q in questions:
         seen, cur = set(), q
-        while cur is not None and cur.on_fail == "follow_up" and cur.follow_up_key in by_key:
+        while cur is not None and cur.on_fail in ("follow_up", "end") and cur.follow_up_key in by_key:
             if cur.key in seen:
                 errors.append(_("The follow-ups starting at “%(key)s” form a loop.") % {"key": q.key})
                 break

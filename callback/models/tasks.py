@@ -13,13 +13,22 @@ from .staff import Queue
 class TaskStatus(models.TextChoices):
     AWAITING_RECEIPT = "awaiting_receipt", _("Awaiting receipt")
     OPEN = "open", _("Open")
+    # No callable number: never served to agents; opens by itself when an import brings a number.
+    NEEDS_CONTACT = "needs_contact", _("Needs contact data")
+    # Moved off the phone to a letter, a branch visit or an SMS e-callback (callback/fallback/).
+    FALLBACK = "fallback", _("Fallback channel")
     REVIEW = "review", _("Supervisor review")
     COMPLETED = "completed", _("Verified")
     FAILED = "failed", _("Failed")
     EXPIRED = "expired", _("Unreachable (window closed)")
 
 
-OPEN_TASK_STATUSES = (TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN)
+OPEN_TASK_STATUSES = (
+    TaskStatus.AWAITING_RECEIPT,
+    TaskStatus.OPEN,
+    TaskStatus.NEEDS_CONTACT,
+    TaskStatus.FALLBACK,
+)
 
 
 class Channel(models.TextChoices):
