@@ -269,12 +269,14 @@ def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
         "hf_sync",
         "policy_id bigint, receipt_date date, channel varchar(16), branch_code varchar(20), "
         "product_type varchar(20), birth_date date, callable boolean, task_id bigint, status varchar(20), "
-        "holder_id bigint, task_queue_id bigint, window_start date, window_end date, next_attempt_at timestamptz",
+        "holder_id bigint, task_queue_id bigint, window_start date, window_end date, "
+        "next_attempt_at timestamptz",
     )
     cursor.execute(
         f"""INSERT INTO hf_sync
             SELECT p.id, p.receipt_date, p.channel, p.branch_code, p.product_type, a.birth_date,
-                   {_CALLABLE}, t.id, t.status, t.holder_id, t.queue_id, t.window_start, t.window_end, t.next_attempt_at
+                   {_CALLABLE}, t.id, t.status, t.holder_id, t.queue_id, t.window_start, t.window_end,
+                   t.next_attempt_at
             FROM {Policy._meta.db_table} p
             LEFT JOIN {Party._meta.db_table} a ON a.policy_id = p.id AND a.role = 'applicant' AND a.seq = 0
             LEFT JOIN {CallbackTask._meta.db_table} t ON t.policy_id = p.id
