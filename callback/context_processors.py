@@ -9,6 +9,7 @@ NAVIGATION = [
     ("dashboard", _("Live queue"), {SUPERVISOR, ADMIN}),
     ("task_list", _("Callback tasks"), {SUPERVISOR, ADMIN}),
     ("attempt_list", _("Recent calls"), {SUPERVISOR, ADMIN}),
+    ("fallback_queues", _("Fallbacks"), {SUPERVISOR, ADMIN}),
     ("stats", _("Statistics"), {SUPERVISOR, ADMIN}),
     ("flag_list", _("Contact flags"), {SUPERVISOR, ADMIN}),
     ("import_list", _("Imports"), {SUPERVISOR, ADMIN}),

@@ -15,7 +15,17 @@ from django.utils.translation import gettext as _
 
 from verification.vocab import FlagCode, Outcome, PartyRole
 
-from .models import CallAttempt, CallbackTask, ContactFlag, Party, RetryRule, TaskStatus
+from .fallback.history import tried_summary
+from .models import (
+    CallAttempt,
+    CallbackTask,
+    Channel,
+    ContactFlag,
+    FallbackTrigger,
+    Party,
+    RetryRule,
+    TaskStatus,
+)
 from .models.flags import ACTIVE_FLAG_STATUSES
 from .queue import TaskNotHeld, holds_or_may_take
 from .schedule import CallingHours, load_holidays
@@ -177,7 +187,7 @@ def record_attempt(
     if outcome not in Outcome.values:
         raise AttemptError(_("Unknown outcome."))
     locked = CallbackTask.objects.select_for_update(of=("self",)).select_related("queue").get(pk=task.pk)
-    if not holds_or_may_take(locked, agent, now=now):
+    if not holds_or_may_take(locked, agent, now=now, channel=attempt.channel if attempt else Channel.PHONE):
         raise TaskNotHeld(_("Another agent holds this task, or it is closed."))
     hours = CallingHours.of(locked.queue)
     holidays = load_holidays(around=now.astimezone(ZoneInfo(hours.tz_name)).date())
@@ -229,7 +239,8 @@ def record_attempt(
         if others:
             locked.next_attempt_at = hours.next_open(now, holidays) or now
         else:
-            _close(locked, TaskStatus.FAILED, now)
+            if not _fallback_takes_over(locked, FallbackTrigger.ALL_DEAD, now):
+                _close(locked, TaskStatus.FAILED, now)
             raise_callback_flag(
                 task=locked,
                 code=FlagCode.CALLBACK_WRONG_NUMBER,
@@ -247,21 +258,29 @@ def record_attempt(
             hours=hours,
             holidays=holidays,
         )
-        if retry_at is None:
+        if retry_at is None and not _fallback_takes_over(locked, FallbackTrigger.NO_CONTACT, now):
             _close(locked, TaskStatus.FAILED, now)
             raise_callback_flag(
                 task=locked,
                 code=FlagCode.CALLBACK_UNREACHABLE,
                 field=field,
-                detail=_("%(count)s attempts on %(days)s days without reaching the applicant")
-                % {"count": len(days), "days": len(set(days))},
+                detail=tried_summary(locked),
                 by=agent,
             )
+        elif retry_at is None:
+            pass  # moved to a letter or a visit: callback_unreachable waits until every way was tried
         else:
             locked.next_attempt_at = retry_at
     locked.save()
     task.refresh_from_db()  # the caller sees the task as it now is
     return attempt
+
+
+def _fallback_takes_over(task: CallbackTask, trigger: str, now: dt.datetime) -> bool:
+    """The phone has given up: an admin's fallback rule may move the task to a letter or a visit."""
+    from .fallback import take_over
+
+    return take_over(task=task, triggers=[trigger], now=now) is not None
 
 
 def attempt_days(task: CallbackTask, hours: CallingHours) -> list[dt.date]:

@@ -18,8 +18,10 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from . import sql
-from .models import CallbackTask, Holiday, Queue, StaffProfile, TaskStatus, Team
+from .models import CallbackTask, Channel, Holiday, Queue, StaffProfile, TaskStatus, Team
 from .schedule import CallingHours, load_holidays
+
+FALLBACK_CHANNELS = frozenset({Channel.LETTER, Channel.VISIT})
 
 
 def lease_length() -> dt.timedelta:
@@ -199,8 +201,11 @@ def claim_next_task(*, agent, now: dt.datetime | None = None) -> CallbackTask | 
     return task
 
 
-def holds_or_may_take(task: CallbackTask, agent, *, now: dt.datetime) -> bool:
-    """The agent may act on the open task: they hold it, or nobody holds it under a live lease."""
+def holds_or_may_take(task: CallbackTask, agent, *, now: dt.datetime, channel: str = Channel.PHONE) -> bool:
+    """The agent may act on the open task: they hold it, or nobody holds it under a live lease. A letter's
+    or a visit's receipt is recorded on a task moved to a fallback (callback/fallback/), a call never is."""
+    if channel in FALLBACK_CHANNELS:
+        return task.status == TaskStatus.FALLBACK
     if task.status != TaskStatus.OPEN:
         return False
     return task.holder_id in (None, agent.pk) or (

@@ -9,12 +9,13 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from verification.vocab import FlagCode, PartyRole
 
+from . import fallback
 from .models import CallbackTask, Party, TaskStatus
 from .outcomes import raise_callback_flag
 from .queue import appointment_grace
@@ -29,6 +30,8 @@ class SweepReport:
     appointments_opened: int = 0
     windows_closed: int = 0
     receipts_arrived: int = 0
+    fallbacks_moved: int = 0
+    receipts_lapsed: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -45,6 +48,8 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     report.appointments_opened = CallbackTask.objects.filter(
         status=TaskStatus.OPEN, appointment_agent__isnull=False, appointment_at__lte=now - appointment_grace()
     ).update(appointment_agent=None, updated_at=now)
+    report.receipts_lapsed = fallback.lapse_overdue(now=now)
+    report.fallbacks_moved = fallback.apply_rules(now=now)
     report.windows_closed = close_windows(now=now)
     arrived = list(
         CallbackTask.objects.filter(
@@ -63,7 +68,12 @@ def close_windows(*, now: dt.datetime) -> int:
         with transaction.atomic():
             tasks = list(
                 CallbackTask.objects.select_for_update(skip_locked=True)
-                .filter(status__in=(TaskStatus.OPEN, TaskStatus.NEEDS_CONTACT), deadline__lte=now)
+                .filter(deadline__lte=now)
+                # A letter or visit still out waits for its receipt's deadline, past the window if need be.
+                .filter(
+                    Q(status__in=(TaskStatus.OPEN, TaskStatus.NEEDS_CONTACT))
+                    | Q(status=TaskStatus.FALLBACK) & ~Exists(fallback.rules.outstanding())
+                )
                 .order_by("pk")[:BATCH]
             )
             if not tasks:
@@ -90,8 +100,8 @@ def close_windows(*, now: dt.datetime) -> int:
                     task=task,
                     code=FlagCode.CALLBACK_UNREACHABLE,
                     field="mobile" if task.policy_id in mobiles or not _has_phone(task) else "phone",
-                    detail=_("Free-look period ended %(date)s after %(count)s attempts")
-                    % {"date": task.window_end, "count": task.attempts},
+                    detail=_("Free-look period ended %(date)s. %(tried)s")
+                    % {"date": task.window_end, "tried": fallback.tried_summary(task, limit=250)},
                 )
             closed += len(tasks)
 

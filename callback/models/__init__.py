@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .fallback import DeliveryStatus, FallbackDelivery, FallbackMove, FallbackRule, FallbackTrigger
 from .flags import ContactFlag, FlagStatus
 from .imports import ImportKind, ImportRun, ImportStatus
 from .policies import Party, Policy
@@ -14,6 +15,11 @@ __all__ = [
     "CallbackTask",
     "Channel",
     "CompanyNumber",
+    "DeliveryStatus",
+    "FallbackDelivery",
+    "FallbackMove",
+    "FallbackRule",
+    "FallbackTrigger",
     "ContactFlag",
     "FlagStatus",
     "FreeLookRule",

@@ -7,6 +7,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import fallback
 from ..audit import record_audit
 from ..flags import REASON_MAX_LENGTH, describe_detail, flag_history, masked_detail
 from ..models import Party, Policy
@@ -58,6 +59,8 @@ def _render_policy(request, policy: Policy, *, revealed: int | None = None):
             "task": task,
             "may_reveal": may_see_full_ids(request.user),
             "can_review": request.user.has_perm(REVIEW_PERMISSION),
+            "may_move": task is not None and has_role(request.user, SUPERVISOR, ADMIN),
+            "tried": fallback.tried(task) if task is not None else [],
             "reason_max_length": REASON_MAX_LENGTH,
         },
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .. import supervision
 from ..audit import record_audit
+from ..fallback.board import counts as fallback_counts
 from ..models import CallbackTask, Party, Queue, TaskStatus
 from ..outcomes import AttemptError, review_task
 from ..privacy import mask_phone
@@ -56,7 +57,7 @@ def dashboard(request):
     template = (
         "callback/_dashboard_panel.html" if request.headers.get("HX-Request") else "callback/dashboard.html"
     )
-    return render(request, template, {"board": supervision.dashboard()})
+    return render(request, template, {"board": supervision.dashboard(), "fallback_counts": fallback_counts()})
 
 
 @role_required(SUPERVISOR, ADMIN)

@@ -1,0 +1,236 @@
+"""Which tasks the fallback rules move off the phone, and the moves themselves (fallback issue).
+
+A rule moves a task once (FallbackMove's unique (task, rule) key, and the candidates exclude tasks the
+rule already moved), so the sweep may run every minute, late, or twice. A moved task gets status
+"fallback" — the claim serves only "open" tasks, so it leaves the agents' queue — and an attempt of the
+rule's channel with its delivery record (to print / to visit).
+"""
+
+import datetime as dt
+import importlib.util
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from verification.vocab import Outcome, PartyRole
+
+from ..audit import record_audit
+from ..models import (
+    CallAttempt,
+    CallbackTask,
+    Channel,
+    DeliveryStatus,
+    FallbackDelivery,
+    FallbackMove,
+    FallbackRule,
+    FallbackTrigger,
+    Party,
+    TaskStatus,
+)
+from ..scripting import version_for_policy
+
+# Outcomes that mean somebody was reached: such a task did not fail "without contact".
+CONTACT_OUTCOMES = frozenset(
+    {
+        Outcome.VERIFIED,
+        Outcome.VERIFIED_WITH_ISSUES,
+        Outcome.FAILED_IDENTITY,
+        Outcome.REFUSED,
+        Outcome.AGENT_ANSWERED,
+        Outcome.CALLBACK_REQUESTED,
+    }
+)
+OUTSTANDING = (DeliveryStatus.TO_SEND, DeliveryStatus.SENT)
+
+
+def ecallback_available() -> bool:
+    """The SMS e-callback link exists once `callback/ecallback/` (e-callback issue) is installed."""
+    return importlib.util.find_spec("callback.ecallback") is not None
+
+
+def _applicant(task: CallbackTask) -> Party | None:
+    return Party.objects.filter(policy_id=task.policy_id, role=PartyRole.APPLICANT).order_by("seq").first()
+
+
+def channel_usable(channel: str, task: CallbackTask) -> bool:
+    """A letter needs an address, an e-callback a mobile and the channel; a visit is always possible."""
+    applicant = _applicant(task)
+    if channel == Channel.LETTER:
+        return bool(applicant and applicant.address.strip())
+    if channel == Channel.ECALLBACK:
+        return ecallback_available() and bool(applicant and (applicant.mobile or applicant.mobile_e164))
+    return channel == Channel.VISIT
+
+
+def outstanding():
+    """A letter or visit of the task (OuterRef) still to send or sent with its receipt not yet back."""
+    return FallbackDelivery.objects.filter(attempt__task=OuterRef("pk"), status__in=OUTSTANDING)
+
+
+def _unheld(now: dt.datetime) -> Q:
+    return Q(holder__isnull=True) | Q(lease_expires_at__lte=now)
+
+
+def candidates(rule: FallbackRule, *, now: dt.datetime) -> QuerySet[CallbackTask]:
+    """Tasks `rule` would move now: still on the phone (or waiting for contact data), window open, not
+    on a call, no appointment pending, never moved by this rule."""
+    moved = FallbackMove.objects.filter(task=OuterRef("pk"), rule=rule)
+    tasks = CallbackTask.objects.filter(_unheld(now), deadline__gt=now, appointment_at__isnull=True).exclude(
+        Exists(moved)
+    )
+    today = timezone.localdate(now)
+    if rule.trigger == FallbackTrigger.NO_NUMBER:
+        return tasks.filter(status=TaskStatus.NEEDS_CONTACT)
+    # On the phone, or on a fallback whose letters and visits all came to nothing (the next rule's turn).
+    tasks = tasks.filter(Q(status=TaskStatus.OPEN) | Q(status=TaskStatus.FALLBACK) & ~Exists(outstanding()))
+    if rule.trigger == FallbackTrigger.WINDOW_ENDING:
+        return tasks.filter(window_end__lte=today + dt.timedelta(days=rule.days_before_end or 0))
+    if rule.trigger == FallbackTrigger.NO_CONTACT:
+        return tasks.filter(attempts__gte=rule.min_attempts or 1)
+    return tasks.exclude(dead_numbers=[])  # ALL_DEAD, narrowed in Python (matches)
+
+
+def matches(rule: FallbackRule, task: CallbackTask) -> bool:
+    """The per-task part of a trigger the query cannot say."""
+    if rule.trigger == FallbackTrigger.ALL_DEAD:
+        from ..outcomes import live_numbers
+
+        return not live_numbers(task, _applicant(task))
+    if rule.trigger == FallbackTrigger.NO_CONTACT:
+        calls = list(
+            CallAttempt.objects.filter(task=task, channel=Channel.PHONE)
+            .exclude(outcome="")
+            .values_list("outcome", "started_at")
+        )
+        if any(outcome in CONTACT_OUTCOMES for outcome, _ in calls):
+            return False
+        days = {timezone.localdate(started) for _, started in calls}
+        return len(calls) >= (rule.min_attempts or 1) and len(days) >= (rule.over_days or 1)
+    return True
+
+
+def _open_delivery(*, task: CallbackTask, channel: str, reply_days: int, now: dt.datetime) -> CallAttempt:
+    attempt = CallAttempt.objects.create(
+        task=task, channel=channel, agent=None, script_version=version_for_policy(task.policy)
+    )
+    FallbackDelivery.objects.create(
+        attempt=attempt,
+        branch_code=task.policy.branch_code,
+        reply_by=timezone.localdate(now) + dt.timedelta(days=reply_days),
+    )
+    return attempt
+
+
+def _to_fallback(task: CallbackTask, *, now: dt.datetime) -> None:
+    task.status = TaskStatus.FALLBACK
+    task.holder, task.lease_expires_at = None, None
+    task.appointment_at, task.appointment_agent = None, None
+
+
+def move(
+    *,
+    task: CallbackTask,
+    channel: str,
+    rule: FallbackRule | None = None,
+    reason: str = "",
+    by=None,
+    now: dt.datetime | None = None,
+    save: bool = True,
+) -> FallbackMove:
+    """Move `task` (locked by the caller) to `channel`; `save=False` leaves saving the task to the caller."""
+    now = now or timezone.now()
+    _to_fallback(task, now=now)
+    if save:
+        task.save()
+    reply_days = rule.reply_days if rule else 10
+    _open_delivery(task=task, channel=channel, reply_days=reply_days, now=now)
+    return FallbackMove.objects.create(task=task, rule=rule, to_channel=channel, reason=reason, by=by, at=now)
+
+
+def apply_rules(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Move every task a rule calls for; returns how many moved. Idempotent (see the module doc)."""
+    now = now or timezone.now()
+    moved = 0
+    for rule in FallbackRule.objects.filter(active=True).order_by("order", "id"):
+        if rule.channel == Channel.ECALLBACK and not ecallback_available():
+            continue
+        ids = list(candidates(rule, now=now).order_by("deadline", "pk").values_list("pk", flat=True)[:limit])
+        for task_id in ids:
+            with transaction.atomic():
+                task = (
+                    CallbackTask.objects.select_for_update(skip_locked=True)
+                    .select_related("policy")
+                    .filter(pk=task_id)
+                    .filter(_unheld(now))
+                    .filter(
+                        Q(status__in=(TaskStatus.OPEN, TaskStatus.NEEDS_CONTACT))
+                        | Q(status=TaskStatus.FALLBACK) & ~Exists(outstanding())
+                    )
+                    .first()
+                )
+                if task is None or not matches(rule, task) or not channel_usable(rule.channel, task):
+                    continue
+                move(task=task, channel=rule.channel, rule=rule, now=now)
+                moved += 1
+    return moved
+
+
+def take_over(*, task: CallbackTask, triggers: Iterable[str], now: dt.datetime) -> FallbackMove | None:
+    """When the phone has given up on `task` (locked, saved by the caller): move it by the first active
+    rule of `triggers` not yet used on it whose channel fits; None when no rule is left (the caller then
+    fails the task as before)."""
+    used = set(FallbackMove.objects.filter(task=task, rule__isnull=False).values_list("rule_id", flat=True))
+    for rule in FallbackRule.objects.filter(active=True, trigger__in=list(triggers)).order_by("order", "id"):
+        if rule.pk not in used and channel_usable(rule.channel, task):
+            return move(task=task, channel=rule.channel, rule=rule, now=now, save=False)
+    return None
+
+
+class MoveError(ValueError):
+    """A manual move that cannot be done; the message says why."""
+
+
+@transaction.atomic
+def move_by_hand(*, task: CallbackTask, to: str, reason: str, by, request=None) -> FallbackMove:
+    """A supervisor moves a task between the phone and a fallback channel, with a reason (audited)."""
+    from django.utils.translation import gettext as _
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise MoveError(_("Say why the task moves."))
+    now = timezone.now()
+    locked = CallbackTask.objects.select_for_update().select_related("policy").get(pk=task.pk)
+    if to == Channel.PHONE:
+        if locked.status != TaskStatus.FALLBACK:
+            raise MoveError(_("This task is not on a fallback channel."))
+        cancelled = FallbackDelivery.objects.filter(attempt__task=locked, status__in=OUTSTANDING)
+        CallAttempt.objects.filter(delivery__in=cancelled).update(ended_at=now)
+        cancelled.update(status=DeliveryStatus.CANCELLED)
+        locked.status, locked.next_attempt_at = TaskStatus.OPEN, now
+        locked.save()
+        from ..schedule import sync_tasks
+
+        sync_tasks(policy_ids=[locked.policy_id], now=now)  # back to "needs contact data" if no number
+        result = FallbackMove.objects.create(
+            task=locked, to_channel=Channel.PHONE, reason=reason, by=by, at=now
+        )
+    else:
+        if to not in (Channel.LETTER, Channel.VISIT, Channel.ECALLBACK):
+            raise MoveError(_("Choose the phone, a letter or a branch visit."))
+        if locked.status not in (TaskStatus.OPEN, TaskStatus.NEEDS_CONTACT, TaskStatus.FALLBACK):
+            raise MoveError(_("This task is closed."))
+        if locked.holder_id and locked.lease_expires_at and locked.lease_expires_at > now:
+            raise MoveError(_("An agent is on this callback now: try again when the call is closed."))
+        if not channel_usable(to, locked):
+            raise MoveError(_("This channel cannot reach the applicant (no address, or not available)."))
+        result = move(task=locked, channel=to, reason=reason, by=by, now=now)
+    record_audit(
+        user=by,
+        action="fallback_move",
+        obj=locked,
+        detail={"policy_no": locked.policy.policy_no, "to": to, "reason": reason},
+        request=request,
+    )
+    return result
