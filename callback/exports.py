@@ -160,16 +160,22 @@ TASK_COLUMNS = [
     "next_attempt_at",
     "attempts",
     "outcome",
+    "tried",  # every call, letter and visit of a task that ended unreached, failed or is on a fallback
 ]
+# Tasks whose record of what was tried the export spells out (the "detailed record" of the fallback issue).
+TRIED_STATUSES = frozenset({"expired", "failed", "fallback"})
 
 
 def task_export_rows(*, status: str = "", queue_code: str = "") -> Iterator[list[str]]:
+    from .fallback import tried_texts
+
     tasks = CallbackTask.objects.order_by("pk")
     if status:
         tasks = tasks.filter(status=status)
     if queue_code:
         tasks = tasks.filter(queue__code=queue_code)
     rows = tasks.values_list(
+        "pk",
         "policy__policy_no",
         "status",
         "queue__code",
@@ -179,17 +185,29 @@ def task_export_rows(*, status: str = "", queue_code: str = "") -> Iterator[list
         "attempts",
         "outcome",
     )
-    for policy_no, st, queue, start, end, next_at, attempts, outcome in rows.iterator(chunk_size=CHUNK_SIZE):
-        yield [
-            policy_no,
-            st,
-            queue or "",
-            start.isoformat() if start else "",
-            end.isoformat() if end else "",
-            timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M") if next_at else "",
-            str(attempts),
-            outcome,
-        ]
+    batch: list[tuple] = []
+
+    def flush() -> Iterator[list[str]]:
+        texts = tried_texts([row[0] for row in batch if row[2] in TRIED_STATUSES])
+        for pk, policy_no, st, queue, start, end, next_at, attempts, outcome in batch:
+            yield [
+                policy_no,
+                st,
+                queue or "",
+                start.isoformat() if start else "",
+                end.isoformat() if end else "",
+                timezone.localtime(next_at).strftime("%Y-%m-%d %H:%M") if next_at else "",
+                str(attempts),
+                outcome,
+                texts.get(pk, ""),
+            ]
+        batch.clear()
+
+    for row in rows.iterator(chunk_size=CHUNK_SIZE):
+        batch.append(row)
+        if len(batch) >= CHUNK_SIZE:
+            yield from flush()
+    yield from flush()
 
 
 def export_tasks(*, output: str | Path, status: str = "", queue_code: str = "", user=None) -> int:

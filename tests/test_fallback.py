@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from callback.exports import export_tasks
 from callback.fallback import ReceiptError, apply_rules, mark_sent, record_receipt
 from callback.fallback.letters import receipt_questions
 from callback.models import (
@@ -317,7 +318,7 @@ class TestLettersAndReceipts:
 
 
 class TestNeverReached:
-    def test_unreachable_lists_every_channel_tried(self, supervisor_user):
+    def test_unreachable_lists_every_channel_tried(self, supervisor_user, tmp_path):
         task = phone_task()
         for days_ago in (3, 2, 1):
             past_call(task, "no_answer", days_ago)
@@ -342,6 +343,10 @@ class TestNeverReached:
         page.force_login(supervisor_user)
         html = page.get(reverse("policy_detail", args=[task.policy.policy_no])).content.decode()
         assert html.count("No answer") >= 3 and "Not returned by the deadline" in html
+        export_tasks(output=tmp_path / "tasks.csv")
+        exported = (tmp_path / "tasks.csv").read_text(encoding="utf-8-sig")
+        assert "tried" in exported.splitlines()[0]
+        assert "Letter" in exported and "Branch visit" in exported and exported.count("No answer") == 3
 
 
 class TestSupervisorPages:

@@ -87,7 +87,7 @@ def test_export_tasks_csv_with_bom_and_xlsx(tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0] == "policy_no,status,queue,window_start,window_end,next_attempt_at,attempts,outcome"
+    assert lines[0] == "policy_no,status,queue,window_start,window_end,next_attempt_at,attempts,outcome,tried"
     assert lines[1].startswith(f"{task.policy.policy_no},open,main,2026-03-02,2026-03-16,2026-03-02 00:00,0,")
     xlsx = tmp_path / "tasks.xlsx"
     call_command("export_tasks", "--output", str(xlsx), "--status", "open", stdout=StringIO())

@@ -3,7 +3,7 @@
 The rest of the code calls these few functions; see docs/fallbacks.md.
 """
 
-from .history import tried, tried_summary, tried_text
+from .history import tried, tried_summary, tried_text, tried_texts
 from .receipts import ReceiptError, lapse_overdue, mark_sent, record_receipt
 from .rules import MoveError, apply_rules, ecallback_available, move_by_hand, take_over
 
@@ -20,4 +20,5 @@ __all__ = [
     "tried",
     "tried_summary",
     "tried_text",
+    "tried_texts",
 ]

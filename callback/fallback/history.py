@@ -23,43 +23,55 @@ class Tried:
     by: str
 
 
+def _describe(attempt: CallAttempt) -> Tried:
+    local = timezone.localtime(attempt.ended_at or attempt.started_at)
+    delivery = getattr(attempt, "delivery", None)
+    if attempt.outcome:
+        result = attempt.get_outcome_display()
+    elif delivery is not None:
+        result = delivery.get_status_display()
+        if delivery.status in ("to_send", "sent"):
+            result = _("%(state)s, return by %(date)s") % {"state": result, "date": delivery.reply_by}
+    else:
+        result = _("not closed")
+    if delivery is not None and delivery.returned_on:
+        result = _("%(result)s (receipt returned %(date)s)") % {
+            "result": result,
+            "date": delivery.returned_on,
+        }
+    return Tried(
+        channel=attempt.channel,
+        channel_label=str(Channel(attempt.channel).label),
+        when=local.strftime("%Y-%m-%d %H:%M" if attempt.channel == Channel.PHONE else "%Y-%m-%d"),
+        result=str(result),
+        by=(attempt.agent.get_full_name() or attempt.agent.username) if attempt.agent else "",
+    )
+
+
+def _attempts():
+    return CallAttempt.objects.select_related("agent", "delivery").order_by("started_at", "pk")
+
+
 def tried(task: CallbackTask) -> list[Tried]:
     """Every attempt on `task`, oldest first, in words."""
-    rows = []
-    attempts = (
-        CallAttempt.objects.filter(task=task).select_related("agent", "delivery").order_by("started_at", "pk")
-    )
-    for attempt in attempts:
-        local = timezone.localtime(attempt.ended_at or attempt.started_at)
-        delivery = getattr(attempt, "delivery", None)
-        if attempt.outcome:
-            result = attempt.get_outcome_display()
-        elif delivery is not None:
-            result = delivery.get_status_display()
-            if delivery.status in ("to_send", "sent"):
-                result = _("%(state)s, return by %(date)s") % {"state": result, "date": delivery.reply_by}
-        else:
-            result = _("not closed")
-        if delivery is not None and delivery.returned_on:
-            result = _("%(result)s (receipt returned %(date)s)") % {
-                "result": result,
-                "date": delivery.returned_on,
-            }
-        rows.append(
-            Tried(
-                channel=attempt.channel,
-                channel_label=str(Channel(attempt.channel).label),
-                when=local.strftime("%Y-%m-%d %H:%M" if attempt.channel == Channel.PHONE else "%Y-%m-%d"),
-                result=str(result),
-                by=(attempt.agent.get_full_name() or attempt.agent.username) if attempt.agent else "",
-            )
-        )
-    return rows
+    return [_describe(a) for a in _attempts().filter(task=task)]
+
+
+def _as_text(rows: list[Tried]) -> str:
+    return "；".join(f"{t.channel_label} {t.when} {t.result}" for t in rows)
+
+
+def tried_texts(task_ids: list[int]) -> dict[int, str]:
+    """The whole record of each task in one line, for many tasks in one query (export_tasks)."""
+    by_task: dict[int, list[Tried]] = {}
+    for attempt in _attempts().filter(task_id__in=task_ids):
+        by_task.setdefault(attempt.task_id, []).append(_describe(attempt))
+    return {task_id: _as_text(rows) for task_id, rows in by_task.items()}
 
 
 def tried_text(task: CallbackTask) -> str:
-    """The whole record in one line (export_tasks)."""
-    return "；".join(f"{t.channel_label} {t.when} {t.result}" for t in tried(task))
+    """The whole record in one line."""
+    return _as_text(tried(task))
 
 
 def tried_summary(task: CallbackTask, limit: int = FLAG_DETAIL_MAX) -> str:

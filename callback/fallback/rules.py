@@ -82,7 +82,11 @@ def candidates(rule: FallbackRule, *, now: dt.datetime) -> QuerySet[CallbackTask
     )
     today = timezone.localdate(now)
     if rule.trigger == FallbackTrigger.NO_NUMBER:
-        return tasks.filter(status=TaskStatus.NEEDS_CONTACT)
+        # With K set, the branch has until K days before the window ends to send the number.
+        waiting = tasks.filter(status=TaskStatus.NEEDS_CONTACT)
+        if rule.days_before_end is not None:
+            waiting = waiting.filter(window_end__lte=today + dt.timedelta(days=rule.days_before_end))
+        return waiting
     # On the phone, or on a fallback whose letters and visits all came to nothing (the next rule's turn).
     tasks = tasks.filter(Q(status=TaskStatus.OPEN) | Q(status=TaskStatus.FALLBACK) & ~Exists(outstanding()))
     if rule.trigger == FallbackTrigger.WINDOW_ENDING:

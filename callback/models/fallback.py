@@ -40,7 +40,12 @@ class FallbackRule(models.Model):
     min_attempts = models.PositiveSmallIntegerField(_("N attempts"), null=True, blank=True)
     over_days = models.PositiveSmallIntegerField(_("over M days"), null=True, blank=True)
     days_before_end = models.PositiveSmallIntegerField(
-        _("K days before the window ends"), null=True, blank=True
+        _("K days before the window ends"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For “no callable number”: wait for the branch's correction until then (blank: at once)."
+        ),
     )
     reply_days = models.PositiveSmallIntegerField(
         _("days to return the receipt"),
