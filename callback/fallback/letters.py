@@ -30,7 +30,11 @@ _TITLE = ParagraphStyle("title", parent=_BODY, fontSize=16, leading=24, alignmen
 _HEAD = ParagraphStyle("head", parent=_BODY, fontSize=12, leading=18, alignment=1)
 
 # On paper the applicant answers in writing: the phone's greeting becomes a statement they sign.
-LETTER_TEXT = {"is_applicant": "本回执由投保人{applicant_name}本人填写并亲笔签名。"}
+LETTER_TEXT = {
+    "is_applicant": "本回执由投保人{applicant_name}本人填写并亲笔签名。",
+    "phone_own": "您投保时留的联系电话是您本人在使用的号码吗？",
+    "customer_questions": "您对这份保单还有其他疑问或意见吗？请写在右侧（没有请填“无”）；也可拨打客服热线{insurer_hotline}。",
+}
 
 
 def receipt_questions(delivery: FallbackDelivery) -> list:
@@ -85,7 +89,9 @@ def _letter(delivery: FallbackDelivery) -> list:
         Spacer(1, 3 * mm),
         Paragraph(_esc(f"{timezone.localdate():%Y年%m月%d日}"), _BODY),
         Spacer(1, 4 * mm),
-        Paragraph("- - - - - - - - - - - - - - - ✂ 请沿此线剪下回执 - - - - - - - - - - - - - - -", _SMALL),
+        Paragraph(
+            "- - - - - - - - - - - - - - - - - 请沿此线剪下回执 - - - - - - - - - - - - - - - - -", _SMALL
+        ),
         Spacer(1, 2 * mm),
         Paragraph(_esc(f"犹豫期回访回执　保单号 {policy.policy_no}　回执编号 HZ{delivery.pk:08d}"), _HEAD),
     ]
