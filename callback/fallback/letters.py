@@ -33,7 +33,9 @@ _HEAD = ParagraphStyle("head", parent=_BODY, fontSize=12, leading=18, alignment=
 LETTER_TEXT = {
     "is_applicant": "本回执由投保人{applicant_name}本人填写并亲笔签名。",
     "phone_own": "您投保时留的联系电话是您本人在使用的号码吗？",
-    "customer_questions": "您对这份保单还有其他疑问或意见吗？请写在右侧（没有请填“无”）；也可拨打客服热线{insurer_hotline}。",
+    "customer_questions": (
+        "您对这份保单还有其他疑问或意见吗？请写在右侧（没有请填“无”）；也可拨打客服热线{insurer_hotline}。"
+    ),
 }
 
 
