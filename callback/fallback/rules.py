@@ -96,23 +96,56 @@ def candidates(rule: FallbackRule, *, now: dt.datetime) -> QuerySet[CallbackTask
     return tasks.exclude(dead_numbers=[])  # ALL_DEAD, narrowed in Python (matches)
 
 
-def matches(rule: FallbackRule, task: CallbackTask) -> bool:
-    """The per-task part of a trigger the query cannot say."""
-    if rule.trigger == FallbackTrigger.ALL_DEAD:
-        from ..outcomes import live_numbers
+def rule_applies(
+    rule,
+    *,
+    waiting_for_number: bool,
+    numbers_left: int,
+    call_days: list[dt.date],
+    contact: bool,
+    window_end: dt.date,
+    today: dt.date,
+) -> bool:
+    """Whether `rule` (a FallbackRule or anything with its fields) calls for moving a task in this state:
+    the trigger as plain values, which `candidates` says in SQL and bench/queue_sim.py runs in memory.
 
-        return not live_numbers(task, _applicant(task))
-    if rule.trigger == FallbackTrigger.NO_CONTACT:
-        calls = list(
-            CallAttempt.objects.filter(task=task, channel=Channel.PHONE)
-            .exclude(outcome="")
-            .values_list("outcome", "started_at")
+    `call_days` holds the local date of each closed phone call; `contact` whether one reached anybody.
+    """
+    if rule.trigger == FallbackTrigger.NO_NUMBER:
+        return waiting_for_number and (
+            rule.days_before_end is None or window_end <= today + dt.timedelta(days=rule.days_before_end)
         )
-        if any(outcome in CONTACT_OUTCOMES for outcome, _ in calls):
-            return False
-        days = {timezone.localdate(started) for _, started in calls}
-        return len(calls) >= (rule.min_attempts or 1) and len(days) >= (rule.over_days or 1)
-    return True
+    if waiting_for_number:
+        return False
+    if rule.trigger == FallbackTrigger.ALL_DEAD:
+        return numbers_left == 0
+    if rule.trigger == FallbackTrigger.NO_CONTACT:
+        return (
+            not contact
+            and len(call_days) >= (rule.min_attempts or 1)
+            and len(set(call_days)) >= (rule.over_days or 1)
+        )
+    return window_end <= today + dt.timedelta(days=rule.days_before_end or 0)  # WINDOW_ENDING
+
+
+def matches(rule: FallbackRule, task: CallbackTask, *, today: dt.date) -> bool:
+    """`rule_applies` for a task in the database (after `candidates` narrowed the tasks in SQL)."""
+    from ..outcomes import live_numbers
+
+    calls = list(
+        CallAttempt.objects.filter(task=task, channel=Channel.PHONE)
+        .exclude(outcome="")
+        .values_list("outcome", "started_at")
+    )
+    return rule_applies(
+        rule,
+        waiting_for_number=task.status == TaskStatus.NEEDS_CONTACT,
+        numbers_left=len(live_numbers(task, _applicant(task))),
+        call_days=[timezone.localdate(started) for _, started in calls],
+        contact=any(outcome in CONTACT_OUTCOMES for outcome, _ in calls),
+        window_end=task.window_end,
+        today=today,
+    )
 
 
 def _open_delivery(*, task: CallbackTask, channel: str, reply_days: int, now: dt.datetime) -> CallAttempt:
@@ -174,7 +207,9 @@ def apply_rules(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
                     )
                     .first()
                 )
-                if task is None or not matches(rule, task) or not channel_usable(rule.channel, task):
+                if task is None or not matches(rule, task, today=timezone.localdate(now)):
+                    continue
+                if not channel_usable(rule.channel, task):
                     continue
                 move(task=task, channel=rule.channel, rule=rule, now=now)
                 moved += 1
