@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0008_attempt_channel'),
+        ('callback', '0010_sms_templates'),
     ]
 
     operations = [
