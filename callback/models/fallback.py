@@ -125,7 +125,7 @@ class FallbackDelivery(models.Model):
     )
     branch_code = models.CharField(_("branch code"), max_length=20, blank=True)
     reply_by = models.DateField(_("return deadline"))
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("posted or visited"), null=True, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -134,7 +134,7 @@ class FallbackDelivery(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    recorded_at = models.DateTimeField(_("recorded"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("receipt recorded"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("letter or visit")
