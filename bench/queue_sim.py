@@ -384,7 +384,21 @@ def main() -> None:
         help="agent-hours of calling every day (several values: one comparison each)",
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--no-contact",
+        type=int,
+        nargs=2,
+        metavar=("N", "M"),
+        default=[3, 2],
+        help="the fallback rule 'N calls over M days without contact → letter' (default 3 2)",
+    )
     args = parser.parse_args()
+    global FALLBACK_RULES
+    n, m = args.no_contact
+    FALLBACK_RULES = [
+        r if r.trigger != "no_contact" else SimRule("no_contact", "letter", min_attempts=n, over_days=m)
+        for r in FALLBACK_RULES
+    ]
     django.setup()
     from callback.schedule import deadline_for, free_look_window, start_of_day
 
@@ -399,7 +413,10 @@ def verified_in_time(tasks: list[SimTask]) -> int:
 
 
 def compare(args, agent_hours, start, days, free_look_window, deadline_for, start_of_day) -> None:
-    print(f"{args.policies:,} policies over 30 days, {agent_hours:g} agent-hours a day, seed {args.seed}")
+    print(
+        f"{args.policies:,} policies over 30 days, {agent_hours:g} agent-hours a day, seed {args.seed}, "
+        f"fallback after {args.no_contact[0]} calls over {args.no_contact[1]} days without contact"
+    )
     results = {}
     runs = (("fifo", False), ("huifang", False), ("huifang", True))
     for strategy, fallbacks in runs:
