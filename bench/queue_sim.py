@@ -24,7 +24,7 @@ day, spread over that day's calling hours.
 Fallbacks (fallback issue): 3% of applicants have no callable number and 2% gave a number that is not
 theirs (the first call is a wrong number). Without fallbacks those and the never-answering 5% are
 never verified. With the fallback rules of the demo (callback/demo/fallback.py) — no number → letter
-at once, every number dead → letter, 3 calls over 2 days without contact → letter, 3 days before the
+at once, every number dead → letter, 6 calls over 4 days without contact → letter, 3 days before the
 window ends → branch visit — judged by the product's own `callback.fallback.rules.rule_applies` once a
 day at opening time and when the retry rules give up: a letter's receipt comes back signed for 55% of
 applicants (65% of those the phone could not reach at all are simply never home by day; 40% of the
@@ -110,7 +110,7 @@ class SimRule:
 FALLBACK_RULES = [
     SimRule("no_number", "letter"),
     SimRule("all_dead", "letter"),
-    SimRule("no_contact", "letter", min_attempts=3, over_days=2),
+    SimRule("no_contact", "letter", min_attempts=6, over_days=4),
     SimRule("window_ending", "visit", days_before_end=3),
 ]
 
@@ -389,8 +389,8 @@ def main() -> None:
         type=int,
         nargs=2,
         metavar=("N", "M"),
-        default=[3, 2],
-        help="the fallback rule 'N calls over M days without contact → letter' (default 3 2)",
+        default=[6, 4],
+        help="the fallback rule 'N calls over M days without contact → letter' (default 6 4)",
     )
     args = parser.parse_args()
     global FALLBACK_RULES

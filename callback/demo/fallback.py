@@ -18,13 +18,14 @@ RULES = [
         {"days_before_end": 10},
     ),
     ("所有号码均无效 → 信函", FallbackTrigger.ALL_DEAD, Channel.LETTER, {}),
+    # 6 calls over 4 days: fewer pulls applicants the phone would reach off it too early (bench/RESULTS.md).
     (
-        "3次跨2天未联系上 → 信函",
+        "6次跨4天未联系上 → 信函",
         FallbackTrigger.NO_CONTACT,
         Channel.LETTER,
-        {"min_attempts": 3, "over_days": 2},
+        {"min_attempts": 6, "over_days": 4},
     ),
-    ("犹豫期结束前2天 → 分支机构上门", FallbackTrigger.WINDOW_ENDING, Channel.VISIT, {"days_before_end": 2}),
+    ("犹豫期结束前3天 → 分支机构上门", FallbackTrigger.WINDOW_ENDING, Channel.VISIT, {"days_before_end": 3}),
 ]
 
 
