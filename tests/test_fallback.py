@@ -300,7 +300,12 @@ class TestLettersAndReceipts:
     def test_receipt_page_records_it(self, supervisor_client, supervisor_user, letter):
         mark_sent(deliveries=[letter], by=supervisor_user)
         url = reverse("fallback_receipt", args=[letter.pk])
-        assert "HZ" in supervisor_client.get(url).content.decode()
+        form = supervisor_client.get(url).content.decode()
+        assert (
+            "HZ" in form
+            and "本回执由投保人陈磊本人填写并亲笔签名" in form
+            and "{" not in form.split("<ol")[1]
+        )
         data = {
             "returned_on": timezone.localdate().isoformat(),
             "scan_reference": "SCAN-2",

@@ -47,6 +47,25 @@ def receipt_questions(delivery: FallbackDelivery) -> list:
     return [q for q in version.questions.order_by("order") if not q.is_follow_up]
 
 
+IDENTITY_TEXT = "请填写您的出生日期和证件号码后六位。"
+
+
+def receipt_items(delivery: FallbackDelivery) -> list[tuple]:
+    """(question, text as printed) for each line of the receipt: the letter, the visit list and the
+    receipt form show the same words."""
+    task = delivery.attempt.task
+    context = script_context(policy=task.policy, task=task)
+    return [
+        (
+            question,
+            IDENTITY_TEXT
+            if question.kind == "identity"
+            else scripts.render(LETTER_TEXT.get(question.key, question.text_zh), context),
+        )
+        for question in receipt_questions(delivery)
+    ]
+
+
 def _boxes(question) -> str:
     if question.kind == "yes_no":
         return "□ 是　　□ 否"
@@ -98,12 +117,8 @@ def _letter(delivery: FallbackDelivery) -> list:
         Paragraph(_esc(f"犹豫期回访回执　保单号 {policy.policy_no}　回执编号 HZ{delivery.pk:08d}"), _HEAD),
     ]
     rows = []
-    for i, question in enumerate(receipt_questions(delivery), start=1):
-        if question.kind == "identity":
-            text, boxes = "请填写您的出生日期和证件号码后六位。", "出生日期 ________　证件后六位 ________"
-        else:
-            text = scripts.render(LETTER_TEXT.get(question.key, question.text_zh), context)
-            boxes = _boxes(question)
+    for i, (question, text) in enumerate(receipt_items(delivery), start=1):
+        boxes = "出生日期 ________　证件后六位 ________" if question.kind == "identity" else _boxes(question)
         rows.append([Paragraph(f"{i}. {_esc(text)}", _SMALL), Paragraph(_esc(boxes), _SMALL)])
     if rows:
         table = Table(rows, colWidths=[118 * mm, 52 * mm])

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from .. import fallback
 from ..audit import record_audit
 from ..fallback import board
-from ..fallback.letters import letters_pdf, receipt_questions
+from ..fallback.letters import letters_pdf, receipt_items, receipt_questions
 from ..flags import request_correction
 from ..models import CallbackTask, Channel, DeliveryStatus, FallbackDelivery
 from ..roles import ADMIN, SUPERVISOR, role_required
@@ -78,7 +78,7 @@ def visit_list(request, branch: str):
     visits = list(board.deliveries(channel=Channel.VISIT, status=DeliveryStatus.TO_SEND, branch=branch))
     visits += list(board.deliveries(channel=Channel.VISIT, status=DeliveryStatus.SENT, branch=branch))
     for visit in visits:
-        visit.questions = receipt_questions(visit)
+        visit.items = receipt_items(visit)
     record_audit(
         user=request.user,
         action="view_visit_list",
@@ -145,7 +145,7 @@ def record_receipt(request, pk: int):
         "callback/fallback_receipt.html",
         {
             "delivery": delivery,
-            "questions": questions,
+            "items": receipt_items(delivery),
             "error": error,
             "outcomes": [(o, Outcome(o).label) for o in RECEIPT_OUTCOMES],
             "post": request.POST,
