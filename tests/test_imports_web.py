@@ -223,3 +223,10 @@ class TestPoliciesApi:
     def test_flags_raised_in_response_match_database(self, api):
         api.post(self.url, [row(agent_code="A404")], format="json")
         assert set(ContactFlag.objects.values_list("code", flat=True)) == {"agent_unknown"}
+
+
+def test_imports_list_shows_imports_nobody_started_by_hand(supervisor_client):
+    # A nightly command import has no user: the list once failed on it (bench/pages.py found it).
+    ImportRun.objects.create(kind="policies", source=ImportRun.Source.COMMAND, filename="nightly.csv")
+    html = supervisor_client.get(reverse("import_list")).content.decode()
+    assert "nightly.csv" in html
