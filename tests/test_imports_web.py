@@ -224,6 +224,21 @@ class TestPoliciesApi:
         api.post(self.url, [row(agent_code="A404")], format="json")
         assert set(ContactFlag.objects.values_list("code", flat=True)) == {"agent_unknown"}
 
+    def test_a_crash_leaves_the_run_failed_not_running(self, api, monkeypatch):
+        # The API's batch goes through the run service like an upload: a crash in the merge (here
+        # the task sync failing) rolls the batch back and ends its run `failed` with the error.
+        from callback import schedule
+
+        def crash(**kwargs):
+            raise RuntimeError("database went away")
+
+        monkeypatch.setattr(schedule, "sync_tasks", crash)
+        with pytest.raises(RuntimeError):
+            api.post(self.url, [row()], format="json")
+        run = ImportRun.objects.get(source=ImportRun.Source.API)
+        assert run.status == "failed" and "database went away" in run.error and run.finished_at
+        assert not Policy.objects.exists()
+
 
 def test_imports_list_shows_imports_nobody_started_by_hand(supervisor_client):
     # A nightly command import has no user: the list once failed on it (bench/pages.py found it).
