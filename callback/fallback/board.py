@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 
 from verification.vocab import FlagCode
@@ -31,6 +32,13 @@ def counts() -> FallbackCounts:
     return FallbackCounts(
         needs_contact=CallbackTask.objects.filter(status=TaskStatus.NEEDS_CONTACT).count(), **deliveries
     )
+
+
+def live_counts() -> FallbackCounts:
+    """`counts` as the live queue shows it: computed at most once per the live queue's cache period."""
+    from ..supervision import DASHBOARD_CACHE_SECONDS
+
+    return cache.get_or_set("fallback-counts", counts, DASHBOARD_CACHE_SECONDS)
 
 
 def needs_contact(limit: int = 200) -> list[CallbackTask]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0010_sms_templates'),
+        ('callback', '0011_supervisor_page_indexes'),
     ]
 
     operations = [
