@@ -50,6 +50,7 @@ class Dashboard:
     expired_recent: int
     closing_list: list[CallbackTask]
     queues: list[QueueRow] = field(default_factory=list)
+    needs_contact: int = 0  # no callable number: waiting for contact data (callback/fallback/)
 
 
 def _due(now: dt.datetime) -> Q:
@@ -66,6 +67,7 @@ DASHBOARD_CACHE_SECONDS = 20
 
 # Totals of the dashboard that are not a column of the per-queue table.
 _TOTALS = (
+    "needs_contact",
     "due_now",
     "due_today",
     "overdue",
@@ -102,7 +104,9 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     closing_q = open_ & Q(deadline__gt=now, deadline__lte=now + CLOSE_TO_DEADLINE)
     # Every figure, per queue, in one pass over the tasks that can count: live ones, the held and
     # those closed this week (verified tasks of past months, the bulk of the table, are never read).
-    counted = Q(status__in=[TaskStatus.OPEN, TaskStatus.AWAITING_RECEIPT, TaskStatus.REVIEW])
+    counted = Q(
+        status__in=[TaskStatus.OPEN, TaskStatus.AWAITING_RECEIPT, TaskStatus.REVIEW, TaskStatus.NEEDS_CONTACT]
+    )
     counted |= Q(holder__isnull=False) | Q(closed_at__gte=week_ago)
     per_queue = {
         row["queue_id"]: row
@@ -118,6 +122,7 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
             appointments=Count("pk", filter=open_ & Q(appointment_at__isnull=False)),
             closing_soon=Count("pk", filter=closing_q),
             awaiting_receipt=Count("pk", filter=Q(status=TaskStatus.AWAITING_RECEIPT)),
+            needs_contact=Count("pk", filter=Q(status=TaskStatus.NEEDS_CONTACT)),
             review=Count("pk", filter=Q(status=TaskStatus.REVIEW)),
             failed_recent=Count("pk", filter=Q(status=TaskStatus.FAILED, closed_at__gte=week_ago)),
             expired_recent=Count("pk", filter=Q(status=TaskStatus.EXPIRED, closed_at__gte=week_ago)),

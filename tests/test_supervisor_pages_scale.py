@@ -80,6 +80,7 @@ def _plain_counts(now: dt.datetime, queue_id=...) -> dict[str, int]:
             status="open", deadline__gt=now, deadline__lte=now + dt.timedelta(days=2)
         ).count(),
         "awaiting_receipt": tasks.filter(status="awaiting_receipt").count(),
+        "needs_contact": tasks.filter(status="needs_contact").count(),
         "review": tasks.filter(status="review").count(),
         "failed_recent": tasks.filter(status="failed", closed_at__gte=week_ago).count(),
         "expired_recent": tasks.filter(status="expired", closed_at__gte=week_ago).count(),

@@ -19,8 +19,9 @@ class FallbackCounts:
     visits_to_make: int
 
 
-def counts() -> FallbackCounts:
-    """The four fallback queues' sizes, in two aggregate queries."""
+def counts(*, needs_contact: int | None = None) -> FallbackCounts:
+    """The four fallback queues' sizes, in two aggregate queries (one when the live queue's pass over
+    the tasks already counted those waiting for contact data)."""
     letters = Q(attempt__channel=Channel.LETTER)
     deliveries = FallbackDelivery.objects.filter(
         status__in=(DeliveryStatus.TO_SEND, DeliveryStatus.SENT)
@@ -29,16 +30,20 @@ def counts() -> FallbackCounts:
         receipts_outstanding=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
         visits_to_make=Count("pk", filter=Q(attempt__channel=Channel.VISIT, status=DeliveryStatus.TO_SEND)),
     )
-    return FallbackCounts(
-        needs_contact=CallbackTask.objects.filter(status=TaskStatus.NEEDS_CONTACT).count(), **deliveries
-    )
+    if needs_contact is None:
+        needs_contact = CallbackTask.objects.filter(status=TaskStatus.NEEDS_CONTACT).count()
+    return FallbackCounts(needs_contact=needs_contact, **deliveries)
 
 
-def live_counts() -> FallbackCounts:
-    """`counts` as the live queue shows it: computed at most once per the live queue's cache period."""
+def live_counts(board) -> FallbackCounts:
+    """`counts` as the live queue shows it, beside its (cached) `board`: the tasks waiting for contact
+    data come from the board's one pass over the tasks; the rest is shared for the same period."""
     from ..supervision import DASHBOARD_CACHE_SECONDS
 
-    return cache.get_or_set("fallback-counts", counts, DASHBOARD_CACHE_SECONDS)
+    deliveries = cache.get_or_set(
+        "fallback-delivery-counts", lambda: counts(needs_contact=0), DASHBOARD_CACHE_SECONDS
+    )
+    return FallbackCounts(**{**deliveries.__dict__, "needs_contact": board.needs_contact})
 
 
 def needs_contact(limit: int = 200) -> list[CallbackTask]:

@@ -57,9 +57,8 @@ def dashboard(request):
     template = (
         "callback/_dashboard_panel.html" if request.headers.get("HX-Request") else "callback/dashboard.html"
     )
-    return render(
-        request, template, {"board": supervision.live_dashboard(), "fallback_counts": fallback_live_counts()}
-    )
+    board = supervision.live_dashboard()
+    return render(request, template, {"board": board, "fallback_counts": fallback_live_counts(board)})
 
 
 @role_required(SUPERVISOR, ADMIN)
