@@ -22,7 +22,7 @@ from verification.vocab import Outcome, PartyRole
 
 from . import outcomes, queue
 from .models import CallAttempt, CallbackTask, Party
-from .privacy import mask_phone
+from .privacy import mask_address, mask_phone
 from .scripting import script_context, version_for_policy
 
 
@@ -347,5 +347,5 @@ def masked_summary(policy) -> list[tuple[str, str]]:
         ]
         if applicant.phone:
             rows.append((_("Landline"), mask_phone(applicant.phone)))
-        rows.append((_("Address"), (applicant.address[:6] + "……") if applicant.address else "—"))
+        rows.append((_("Address"), mask_address(applicant.address) or "—"))
     return rows

@@ -178,7 +178,9 @@ def flag_export(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"flags-{stamp}.{fmt}"
     if fmt == "csv":
-        exports.audit_export(user=request.user, filters=filters, fmt=fmt, rows=None, request=request)
+        # Streamed, so the rows are counted before the first is sent: the audit says how many left.
+        rows = exports.flag_list(filters=filters).count()
+        exports.audit_export(user=request.user, filters=filters, fmt=fmt, rows=rows, request=request)
         response = StreamingHttpResponse(
             exports.csv_chunks(exports.flag_export_rows(filters=filters)),
             content_type="text/csv; charset=utf-8",

@@ -43,7 +43,7 @@ def save_upload(upload) -> str:
 
 @role_required(SUPERVISOR, ADMIN)
 def import_list(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         run = ImportRun.objects.create(
