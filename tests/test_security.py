@@ -279,3 +279,185 @@ class TestApiTokensAndDocs:
 
         assert Client().get(url).status_code in (401, 403)
         assert agent_client.get(url).status_code == 200
+
+
+class TestAuditGapsClosed:
+    def test_script_publish_retire_and_draft_are_audited(self, admin_client_, admin_user):
+        from callback.models import AuditEvent
+        from verification.models import ScriptVersion
+
+        version = ScriptVersion.objects.filter(status=ScriptVersion.Status.PUBLISHED).first()
+        response = admin_client_.post(reverse("script_new_draft", args=[version.pk]))
+        assert response.status_code == 302
+        draft = ScriptVersion.objects.filter(script=version.script, status=ScriptVersion.Status.DRAFT).get()
+        admin_client_.post(reverse("script_publish", args=[draft.pk]))
+        admin_client_.post(reverse("script_retire", args=[draft.pk]))
+        events = AuditEvent.objects.filter(user=admin_user).exclude(action="login").order_by("pk")
+        actions = list(events.values_list("action", flat=True))
+        assert actions == ["script_draft_created", "script_published", "script_retired"]
+        event = AuditEvent.objects.get(action="script_published")
+        assert (event.object_id, event.detail["script"]) == (str(draft.pk), version.script.code)
+
+    def test_web_flag_list_view_is_audited(self, supervisor_client, supervisor_user):
+        from callback.models import AuditEvent
+
+        supervisor_client.get(reverse("flag_list"), {"code": "mobile_invalid"})
+        event = AuditEvent.objects.get(action="view_flag_list")
+        assert event.user == supervisor_user and event.detail["filter"] == {"code": "mobile_invalid"}
+
+    def test_correction_request_refuses_unknown_fields(self, supervisor_user):
+        from callback.models import ContactFlag, FlagStatus
+
+        from .factories_flags import flagged_policy
+
+        flag = flagged_policy()
+        client = _token_client(supervisor_user)
+        response = client.post(
+            "/api/v1/flags/request-correction", {"ids": [flag.pk], "reason": "typo"}, format="json"
+        )
+        assert response.status_code == 400 and "reason" in response.json()["errors"]
+        assert ContactFlag.objects.get(pk=flag.pk).status == FlagStatus.OPEN
+        ok = client.post("/api/v1/flags/request-correction", {"ids": [flag.pk]}, format="json")
+        assert ok.status_code == 200
+
+
+class TestUploadRetention:
+    def test_old_uploads_are_deleted_records_stay(self, settings, tmp_path):
+        from django.core.management import call_command
+
+        from callback.models import AuditEvent, ImportRun
+
+        settings.MEDIA_ROOT = tmp_path
+        settings.UPLOAD_RETENTION_DAYS = 30
+        folder = tmp_path / "imports"
+        folder.mkdir()
+        old_file, new_file, orphan = folder / "old.csv", folder / "new.csv", folder / "orphan.csv"
+        for path in (old_file, new_file, orphan):
+            path.write_text("policy_no\nP1\n")
+        old = ImportRun.objects.create(
+            kind="policies", source="web", stored_path="imports/old.csv", status="done"
+        )
+        ImportRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=31))
+        ImportRun.objects.create(kind="policies", source="web", stored_path="imports/new.csv", status="done")
+        import os
+
+        long_ago = (timezone.now() - dt.timedelta(days=40)).timestamp()
+        os.utime(orphan, (long_ago, long_ago))
+        call_command("purge_uploads")
+        assert not old_file.exists() and not orphan.exists() and new_file.exists()
+        old.refresh_from_db()
+        assert old.stored_path == "" and ImportRun.objects.count() == 2
+        assert AuditEvent.objects.get(action="uploads_purged").detail["files"] == 2
+
+
+class TestOneThrottleForEveryWayIn:
+    """django-axes: the login page, the admin's login and a password change's old password share one
+    count per (username, client address), and every failure is audited."""
+
+    def _fail(self, client, url, username="agent1", **extra):
+        return client.post(url, {"username": username, "password": "wrong"}, **extra)
+
+    def test_admin_login_is_throttled_and_audited_like_the_login_page(self, client, admin_user, settings):
+        from callback.models import AuditEvent
+
+        from .factories import PASSWORD
+
+        settings.LOGIN_FAILURE_LIMIT = 3
+        self._fail(client, "/accounts/login/", username="admin1")
+        self._fail(client, "/admin/login/", username="admin1")
+        self._fail(client, "/admin/login/", username="admin1")
+        for url in ("/admin/login/", "/accounts/login/"):
+            response = client.post(url, {"username": "admin1", "password": PASSWORD})
+            assert response.status_code == 429, url
+            assert "Too many failed logins" in response.content.decode()
+            assert not response.wsgi_request.user.is_authenticated
+        events = AuditEvent.objects.filter(action="login_failed")
+        assert events.count() >= 3 and {e.detail["path"] for e in events} >= {
+            "/accounts/login/",
+            "/admin/login/",
+        }
+
+    def test_password_change_old_password_is_throttled(self, agent_client, agent_user, settings):
+        from callback.models import AuditEvent
+
+        from .factories import PASSWORD
+
+        settings.LOGIN_FAILURE_LIMIT = 3
+        url = reverse("password_change")
+        form = {"new_password1": "A-new-pass-2026!", "new_password2": "A-new-pass-2026!"}
+        for _ in range(3):
+            assert agent_client.post(url, {"old_password": "guess", **form}).status_code in (200, 429)
+        response = agent_client.post(url, {"old_password": PASSWORD, **form})
+        assert response.status_code == 429
+        agent_user.refresh_from_db()
+        assert agent_user.check_password(PASSWORD)
+        assert AuditEvent.objects.filter(action="login_failed", detail__username="agent1").count() >= 3
+
+    def test_failures_behind_one_proxy_do_not_lock_out_the_call_centre(self, client, agent_user, settings):
+        from .factories import PASSWORD, UserFactory
+
+        settings.LOGIN_FAILURE_LIMIT = 3
+        settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+        UserFactory(username="colleague", role="agent")
+        proxy = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+        for _ in range(4):  # someone guessing at agent1 through the centre's proxy
+            self._fail(client, "/accounts/login/", **proxy)
+        ok = client.post("/accounts/login/", {"username": "colleague", "password": PASSWORD}, **proxy)
+        assert ok.status_code == 302  # a colleague behind the same proxy still logs in
+        other_desk = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.10"}
+        from django.test import Client
+
+        response = Client().post(
+            "/accounts/login/", {"username": "agent1", "password": PASSWORD}, **other_desk
+        )
+        assert response.status_code == 302  # agent1 at their own desk is not locked out either
+
+    def test_proxy_header_only_believed_from_a_trusted_proxy(self, rf, settings):
+        from callback.audit import client_ip
+
+        settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+        forged = rf.get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="1.2.3.4")
+        assert client_ip(forged) == "198.51.100.7"
+        proxied = rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9, 10.0.0.6")
+        assert client_ip(proxied) == "203.0.113.9"
+        broken = rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="not-an-ip")
+        assert client_ip(broken) == "10.0.0.5"
+
+
+class TestContentSecurityPolicy:
+    def test_pages_send_a_strict_policy(self, agent_client):
+        response = agent_client.get(reverse("home"), follow=True)
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+
+    def test_no_inline_script_or_style_in_templates(self):
+        import re
+        from pathlib import Path
+
+        from django.conf import settings
+
+        offenders = []
+        for folder in [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]:
+            for path in folder.rglob("*.html"):
+                text = path.read_text(encoding="utf-8")
+                if re.search(r"<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=|hx-on", text):
+                    offenders.append(str(path))
+        assert offenders == []
+
+
+def test_bad_api_tokens_are_audited_and_locked_per_token(agent_user, settings):
+    from rest_framework.test import APIClient
+
+    from callback.models import AuditEvent
+
+    settings.LOGIN_FAILURE_LIMIT = 3
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    codes = [bad.post("/api/v1/queue/next").status_code for _ in range(5)]
+    assert codes[:2] == [401, 401] and codes[-1] == 429
+    assert "Too many" in bad.post("/api/v1/queue/next").json()["detail"]
+    assert (
+        AuditEvent.objects.filter(action="login_failed", detail__username="api-token:00000000").count() >= 3
+    )
+    assert _token_client(agent_user).post("/api/v1/queue/next").status_code in (200, 204)  # others work

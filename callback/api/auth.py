@@ -4,13 +4,14 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 
 def token_lifetime() -> dt.timedelta:
@@ -18,10 +19,31 @@ def token_lifetime() -> dt.timedelta:
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
+    """Token auth whose failures are audited and counted by django-axes like failed logins.
+
+    A failure is counted under "api-token:<first 8 characters>" and the client address, so a client
+    hammering with one dead token is locked out, never the other softphones behind the same proxy.
+    """
+
+    def authenticate(self, request):
+        self._request = getattr(request, "_request", request)
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        from axes.handlers.proxy import AxesProxyHandler
+
+        request = getattr(self, "_request", None)
+        credentials = {"username": f"api-token:{key[:8]}"}
+        if request is not None and not AxesProxyHandler.is_allowed(request, credentials):
+            raise Throttled(detail=_("Too many failed attempts with this token. Try again later."))
+        try:
+            user, token = super().authenticate_credentials(key)
+        except AuthenticationFailed:
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            raise
         if token.created + token_lifetime() <= timezone.now():
             token.delete()  # the client must ask for a new one (manage.py drf_create_token USER)
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
             raise AuthenticationFailed(_("Token expired."))
         return user, token
 

@@ -23,6 +23,7 @@ from ..privacy import mask_phone
 from ..queue import TaskNotHeld, release_task, renew_lease
 from ..roles import AGENT, has_role
 from ..workspace import claim_scripted_task
+from .errors import StrictSerializer
 
 
 class IsAgent(permissions.BasePermission):
@@ -76,7 +77,7 @@ class ClaimedTaskSerializer(TaskStateSerializer):
     policy = PolicySummarySerializer()
 
 
-class AttemptInSerializer(serializers.Serializer):
+class AttemptInSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     number_dialled = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
