@@ -113,11 +113,22 @@ class CallbackTask(models.Model):
                 condition=Q(status="open", appointment_at__isnull=False),
                 name="task_due_appointments",
             ),
+            # The supervisors' task list, in its order (deadline, id), whole and by status: a page of 50
+            # reads 50 index entries instead of sorting a million tasks (bench/RESULTS.md, pages).
+            models.Index(fields=["deadline", "id"], name="task_list_order"),
+            models.Index(fields=["status", "deadline", "id"], name="task_list_status_order"),
+            # The live queue counts tasks closed this week: found here, not among every closed task.
+            models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="task_closed"),
         ]
         permissions = [("work_callbacktask", _("Can work callback tasks"))]
 
     def __str__(self) -> str:
         return f"{self.policy_id} {self.status}"
+
+
+# A click-to-call's state while it can still change (callback/telephony/calls.py derives it from the
+# events). At most one attempt per task is in one of these: the database refuses a second live call.
+LIVE_CALL_STATUSES = ("initiating", "agent_ringing", "connecting", "ringing", "in-progress")
 
 
 class CallAttempt(models.Model):
@@ -144,6 +155,7 @@ class CallAttempt(models.Model):
     call_status = models.CharField(_("call status"), max_length=24, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     recording_url = models.URLField(blank=True)
+    call_placed_at = models.DateTimeField(_("call placed"), null=True, blank=True)
     script_version = models.ForeignKey(
         "verification.ScriptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -157,6 +169,18 @@ class CallAttempt(models.Model):
         indexes = [
             models.Index(fields=["agent", "started_at"]),
             models.Index(fields=["outcome", "started_at"]),
+            # Recent calls (supervisors), newest first, whole and by outcome.
+            models.Index(fields=["ended_at", "id"], condition=~Q(outcome=""), name="attempt_recent"),
+            models.Index(fields=["outcome", "ended_at", "id"], name="attempt_outcome_recent"),
+        ]
+        constraints = [
+            # Twilio's call creation is not idempotent: a double click, a second tab or a retried
+            # request must never place two calls to the customer (callback/telephony/calls.py).
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=Q(call_status__in=LIVE_CALL_STATUSES),
+                name="one_live_call_per_task",
+            ),
         ]
 
     def __str__(self) -> str:
