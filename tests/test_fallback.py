@@ -22,7 +22,7 @@ from callback.models import (
     FallbackTrigger,
     TaskStatus,
 )
-from callback.outcomes import record_attempt
+from callback.outcomes import close_attempt
 from callback.queue import claim_next_task
 from callback.sweep import sweep
 from verification.models import Question, Script, ScriptVersion
@@ -219,7 +219,7 @@ class TestFallbackRules:
     def test_every_number_dead_moves_instead_of_failing(self, agent_user):
         task = due_task(serving_queue(agent_user))
         rule(FallbackTrigger.ALL_DEAD)
-        record_attempt(task=task, agent=agent_user, outcome="wrong_number", number_dialled="13800138000")
+        close_attempt(task=task, agent=agent_user, outcome="wrong_number", number_dialled="13800138000")
         task.refresh_from_db()
         assert task.status == TaskStatus.FALLBACK
         assert CallAttempt.objects.filter(task=task, channel="letter").exists()

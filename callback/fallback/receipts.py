@@ -14,12 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from verification import scripts
-
 from .. import outcomes
 from ..audit import record_audit
 from ..models import CallAttempt, DeliveryStatus, FallbackDelivery, TaskStatus
-from ..scripting import identity_reference, script_context
 
 
 class ReceiptError(ValueError):
@@ -34,36 +31,6 @@ def mark_sent(*, deliveries: Iterable[FallbackDelivery], by, now: dt.datetime | 
     return FallbackDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.TO_SEND).update(
         status=DeliveryStatus.SENT, sent_at=now, sent_by=by
     )
-
-
-def _judged(attempt: CallAttempt, answers: Mapping[str, Any], recorder) -> list[dict]:
-    """The receipt's answers as the workspace stores a call's: judged, with the exact text printed."""
-    task, version = attempt.task, attempt.script_version
-    questions = {q.key: q for q in version.questions.all()}
-    context = script_context(policy=task.policy, task=task, caller=recorder)
-    entries = []
-    for key, value in answers.items():
-        question = questions.get(key)
-        if question is None:
-            raise ReceiptError(_("This script has no question “%(key)s”.") % {"key": key})
-        try:
-            result = scripts.evaluate(question, value, identity=identity_reference(task.policy))
-        except scripts.ScriptError as exc:
-            raise ReceiptError(
-                f"{scripts.render(question.text_zh, context)[:40]}: {' '.join(exc.messages)}"
-            ) from exc
-        entries.append(
-            {
-                "key": key,
-                "text": scripts.render(question.text_zh, context),
-                "answer": result.value,
-                "passed": result.passed,
-                "reason": result.reason,
-                "at": timezone.now().isoformat(timespec="seconds"),
-            }
-        )
-    order = {q.key: q.order for q in questions.values()}
-    return sorted(entries, key=lambda e: order.get(e["key"], 999))
 
 
 @transaction.atomic
@@ -95,23 +62,15 @@ def record_receipt(
         raise ReceiptError(_("Give the scan reference of the returned receipt."))
     if attempt.script_version is None:
         raise ReceiptError(_("No published script covers this policy."))
-    given = _judged(attempt, answers, by)
-    state = scripts.walk(list(attempt.script_version.questions.order_by("order")), given)
-    if not state.allows(outcome):
-        if not state.complete:
-            raise ReceiptError(_("Record every required answer of the receipt before closing as verified."))
-        raise ReceiptError(
-            _("Some answers failed: close as “verified with issues” so a supervisor reviews it.")
-        )
-    attempt.agent = by
+    attempt.agent = by  # who recorded the receipt stands for the staff member of the attempt
     try:
-        outcomes.record_attempt(
+        outcomes.close_attempt(
             task=attempt.task,
             agent=by,
             outcome=outcome,
+            channel=attempt.channel,
+            answers=answers,
             notes=notes,
-            answers=given,
-            script_version=attempt.script_version,
             attempt=attempt,
         )
     except (outcomes.AttemptError, outcomes.TaskNotHeld) as exc:
