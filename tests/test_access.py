@@ -70,6 +70,19 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    "task_move": (SUPERVISOR, ADMIN),
+    "fallback_queues": (SUPERVISOR, ADMIN),
+    "fallback_letters_pdf": (SUPERVISOR, ADMIN),
+    "fallback_sent": (SUPERVISOR, ADMIN),
+    "fallback_visits": (SUPERVISOR, ADMIN),
+    "fallback_receipt": (SUPERVISOR, ADMIN),
+    "fallback_corrections": (SUPERVISOR, ADMIN),
+    # Twilio's webhooks: nobody gets an answer without Twilio's signature.
+    "twilio_voice": (),
+    "twilio_call_status": (),
+    "twilio_recording": (),
+    "twilio_sms_status": (),
+    "twilio_sms_inbound": (),
 }
 # Whole namespaces: the Django admin and the django-rq dashboard are for staff accounts (the admin
 # role); the admin's own permissions decide further.
