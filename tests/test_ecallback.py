@@ -69,7 +69,7 @@ def phone() -> Client:
     return Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="203.0.113.7")
 
 
-def identify(client, link, token, *, value="00002X", method="id_last6"):
+def identify(client, link, token, *, value="14002X", method="id_last6"):
     client.post(reverse("ecallback_code", args=[token]))
     return client.post(
         reverse("ecallback_start", args=[token]), {"code": last_code(link), "method": method, "value": value}
@@ -189,7 +189,7 @@ def test_wrong_codes_until_the_lock_send_the_task_to_the_phone_queue(task):
     wrong = "000000" if last_code(link) != "000000" else "111111"
     for left in (4, 3, 2, 1):
         response = client.post(
-            reverse("ecallback_start", args=[token]), {"code": wrong, "method": "id_last6", "value": "00002X"}
+            reverse("ecallback_start", args=[token]), {"code": wrong, "method": "id_last6", "value": "14002X"}
         )
         assert f"{left} tries left" in response.content.decode()
     # The right code with a wrong id tail is a wrong try too, and the fifth one locks.
@@ -333,16 +333,20 @@ def test_pages_are_csrf_protected(task):
     assert not link.codes.exists()
 
 
-def test_supervisors_see_ecallbacks_with_their_evidence_agents_do_not(task, supervisor_client, agent_client):
+def test_supervisors_see_ecallbacks_with_their_evidence_agents_do_not(task, supervisor_user, agent_user):
     link, token = offered(task)
     client = phone()
     identify(client, link, token)
     client.post(reverse("ecallback_answers", args=[token]), all_yes(client, token))
     client.post(reverse("ecallback_sign", args=[token]), {"code": last_code(link)})
-    page = supervisor_client.get(reverse("attempt_list") + "?channel=ecallback").content.decode()
+    supervisor, agent = Client(), Client()
+    supervisor.force_login(supervisor_user)
+    agent.force_login(agent_user)
+    page = supervisor.get(reverse("attempt_list") + "?channel=ecallback").content.decode()
     assert "E-callback" in page and "203.0.113.7" in page and "Android" in page
-    assert "SMS code + id number" in page
-    assert agent_client.get(reverse("attempt_list")).status_code == 403
+    assert "SMS code + id number" in page and task.policy.policy_no in page
+    assert task.policy.policy_no not in supervisor.get(reverse("attempt_list") + "?channel=phone").content.decode()
+    assert agent.get(reverse("attempt_list")).status_code == 403
 
 
 def test_ecallback_page_in_chinese_by_default(task, settings):
@@ -353,3 +357,18 @@ def test_ecallback_page_in_chinese_by_default(task, settings):
     with translation.override("zh-hans"):
         page = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(reverse("ecallback_start", args=[token]))
     assert "回访" in page.content.decode()
+
+
+def test_a_no_that_an_agent_would_explain_goes_to_review_with_the_follow_up_not_cleared(task):
+    link, token = offered(task)
+    client = phone()
+    identify(client, link, token)
+    data = all_yes(client, token)
+    data["q_product_understood"] = "no"
+    client.post(reverse("ecallback_answers", args=[token]), data)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.REVIEW
+    answers = {a["key"]: a for a in CallAttempt.objects.get(task=task).answers}
+    assert answers["product_understood"]["passed"] is False
+    assert answers["product_understood_explained"]["passed"] is False
+    assert "E-callback" in answers["product_understood_explained"]["text"]

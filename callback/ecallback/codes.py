@@ -27,10 +27,10 @@ def _digest(link: ECallbackLink, purpose: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def check_rate(*, link: ECallbackLink, now: dt.datetime) -> None:
+def check_rate(*, link: ECallbackLink, purpose: str, now: dt.datetime) -> None:
     day_ago = now - dt.timedelta(days=1)
     mine = ECallbackCode.objects.filter(link=link, created_at__gt=day_ago)
-    if mine.filter(created_at__gt=now - RESEND_AFTER).exists():
+    if mine.filter(purpose=purpose, created_at__gt=now - RESEND_AFTER).exists():
         raise CodeRateLimited(_("A code was sent less than a minute ago: wait a moment before asking again."))
     if mine.count() >= MAX_PER_LINK_PER_DAY:
         raise CodeRateLimited(_("Too many codes today: try again tomorrow, or ask to be called."))
@@ -43,7 +43,7 @@ def check_rate(*, link: ECallbackLink, now: dt.datetime) -> None:
 
 def issue(*, link: ECallbackLink, purpose: str, minutes: int, now: dt.datetime) -> tuple[ECallbackCode, str]:
     """A fresh code for `purpose` (the earlier unused ones stop working); returns the row and the code."""
-    check_rate(link=link, now=now)
+    check_rate(link=link, purpose=purpose, now=now)
     ECallbackCode.objects.filter(link=link, purpose=purpose, used_at__isnull=True, expires_at__gt=now).update(
         expires_at=now
     )

@@ -49,7 +49,11 @@ def _audit(link: ECallbackLink, action: str, *, ip: str | None = None, **detail:
 
 
 def _lock_link(link: ECallbackLink) -> ECallbackLink:
-    return ECallbackLink.objects.select_for_update().select_related("task__policy", "attempt").get(pk=link.pk)
+    return (
+        ECallbackLink.objects.select_for_update(of=("self",))
+        .select_related("task__policy", "attempt")
+        .get(pk=link.pk)
+    )
 
 
 # ---------------------------------------------------------------- offer
@@ -262,7 +266,7 @@ def submit_answers(
     answer passed (a signature code is sent) or ("review", …) when one did not: a specialist calls."""
     now = now or timezone.now()
     link = _lock_link(link)
-    if link.status != LinkStatus.IDENTIFIED or link.attempt is None:
+    if link.status != LinkStatus.IDENTIFIED or link.attempt is None or link.answered_at:
         raise ECallbackError(_("This step is already done."))
     questions = form_questions(link)
     entries, errors = [], False
@@ -289,11 +293,13 @@ def submit_answers(
     if errors:
         return "errors", questions
     attempt = CallAttempt.objects.select_for_update().get(pk=link.attempt_id)
+    version_questions = _version_questions(attempt.script_version)
+    entries += _unexplained(version_questions, entries, now=now)
     identity = [a for a in attempt.answers if a.get("key") not in {e["key"] for e in entries}]
-    order = {q.key: i for i, q in enumerate(_version_questions(attempt.script_version))}
+    order = {q.key: i for i, q in enumerate(version_questions)}
     attempt.answers = sorted(identity + entries, key=lambda a: order.get(a.get("key"), 999))
     attempt.save(update_fields=["answers"])
-    state = scripts.walk(_version_questions(attempt.script_version), attempt.answers)
+    state = scripts.walk(version_questions, attempt.answers)
     _audit(
         link,
         "answered",
@@ -302,19 +308,49 @@ def submit_answers(
         issues=[e["key"] for e in entries if not e["passed"]],
     )
     if state.all_passed:
-        send_code(link=link, purpose=CodePurpose.SIGNATURE, ip=ip, now=now)
+        ECallbackLink.objects.filter(pk=link.pk).update(answered_at=now)
+        try:
+            send_code(link=link, purpose=CodePurpose.SIGNATURE, ip=ip, now=now)
+        except codes.CodeRateLimited:
+            pass  # the signature page offers to send it again
         return "sign", questions
-    # No agent is there to explain and ask again: any "no" is a case for a callback specialist.
+    # Any "no" is a case for a callback specialist; the script's own rule names the outcome (an answer
+    # that ends the script ends it here too), else "verified with issues" sends it to review.
     _close(
         link=link,
         attempt=attempt,
-        outcome=Outcome.VERIFIED_WITH_ISSUES,
+        outcome=state.ended_with or Outcome.VERIFIED_WITH_ISSUES,
         now=now,
         note=_("E-callback: the applicant's answers need a specialist's call."),
     )
     ECallbackLink.objects.filter(pk=link.pk).update(status=LinkStatus.REVIEW, completed_at=now)
     _audit(link, "to_review", ip=ip)
     return "review", questions
+
+
+def _unexplained(questions: list[Question], entries: list[dict], *, now: dt.datetime) -> list[dict]:
+    """The follow-ups of failed answers, recorded as not cleared: on the phone the agent explains and
+    asks again; online nobody can, so the failure stands and a specialist calls (said so in the text)."""
+    by_key = {q.key: q for q in questions}
+    added = []
+    for entry in entries:
+        question = by_key.get(entry["key"])
+        if entry["passed"] or question is None or question.on_fail != "follow_up":
+            continue
+        follow_up = by_key.get(question.follow_up_key)
+        if follow_up is None:
+            continue
+        added.append(
+            {
+                "key": follow_up.key,
+                "text": _("(E-callback: nobody could explain online; a callback specialist will call.)"),
+                "answer": "no",
+                "passed": False,
+                "reason": _("Not explained online."),
+                "at": now.isoformat(timespec="seconds"),
+            }
+        )
+    return added
 
 
 def _close(
@@ -355,7 +391,7 @@ def sign(
     """The second SMS code is the applicant's signature: the e-callback closes as verified."""
     now = now or timezone.now()
     link = _lock_link(link)
-    if link.status != LinkStatus.IDENTIFIED or link.attempt is None or not link.attempt.answers:
+    if link.status != LinkStatus.IDENTIFIED or link.attempt is None or not link.answered_at:
         raise ECallbackError(_("This step is already done."))
     if not codes.consume(link=link, purpose=CodePurpose.SIGNATURE, code=code, now=now):
         return _wrong_try(link, now=now, ip=ip, step="signature")

@@ -42,6 +42,7 @@ class ECallbackLink(models.Model):
     failed_tries = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
     identity_method = models.CharField(_("identity method"), max_length=40, blank=True)
     identified_at = models.DateTimeField(_("identity proven"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     attempt = models.OneToOneField(
         CallAttempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="ecallback"

@@ -105,7 +105,7 @@ def answers(request, token):
     link = _identified(request, token)
     if link.status != LinkStatus.IDENTIFIED:
         return redirect("ecallback_start", token)
-    if link.attempt and link.attempt.answers and _signature_pending(link):
+    if link.answered_at:
         return redirect("ecallback_sign", token)
     questions = flow.form_questions(link)
     disclosures_missing = False
@@ -132,16 +132,12 @@ def answers(request, token):
     )
 
 
-def _signature_pending(link) -> bool:
-    return link.codes.filter(purpose=CodePurpose.SIGNATURE).exists()
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign(request, token):
     """The second SMS code: the applicant's electronic signature."""
     link = _identified(request, token)
-    if link.status != LinkStatus.IDENTIFIED or not _signature_pending(link):
+    if link.status != LinkStatus.IDENTIFIED or not link.answered_at:
         return redirect("ecallback_start", token)
     message = request.session.pop("ecallback_notice", "")
     if request.method == "POST":
