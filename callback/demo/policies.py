@@ -10,8 +10,9 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from . import demo_data, intake
-from .models import ImportKind, ImportRun
+from .. import intake
+from ..models import ImportKind, ImportRun
+from . import data as demo_data
 
 DEMO_POLICIES = 150
 
@@ -45,7 +46,7 @@ def seed(users) -> None:
 
 
 def _run(kind: str, path: Path, users) -> None:
-    run = ImportRun.objects.create(
-        kind=kind, source=ImportRun.Source.COMMAND, filename=path.name, started_by=users.get("admin")
+    run = intake.create_run(
+        kind=kind, source=ImportRun.Source.COMMAND, filename=path.name, user=users.get("admin")
     )
     intake.execute_run(run, path=path)
