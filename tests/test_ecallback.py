@@ -345,7 +345,8 @@ def test_supervisors_see_ecallbacks_with_their_evidence_agents_do_not(task, supe
     page = supervisor.get(reverse("attempt_list") + "?channel=ecallback").content.decode()
     assert "E-callback" in page and "203.0.113.7" in page and "Android" in page
     assert "SMS code + id number" in page and task.policy.policy_no in page
-    assert task.policy.policy_no not in supervisor.get(reverse("attempt_list") + "?channel=phone").content.decode()
+    phone_calls = supervisor.get(reverse("attempt_list") + "?channel=phone").content.decode()
+    assert task.policy.policy_no not in phone_calls
     assert agent.get(reverse("attempt_list")).status_code == 403
 
 
@@ -372,3 +373,12 @@ def test_a_no_that_an_agent_would_explain_goes_to_review_with_the_follow_up_not_
     assert answers["product_understood"]["passed"] is False
     assert answers["product_understood_explained"]["passed"] is False
     assert "E-callback" in answers["product_understood_explained"]["text"]
+
+
+def test_the_stored_sms_copies_lose_the_link_and_the_code_once_sent(task):
+    link, token = offered(task)
+    phone().post(reverse("ecallback_code", args=[token]))
+    sweep()
+    bodies = [m.body for m in messages_for(link)]
+    assert token not in "".join(bodies) and "/e/…/" in bodies[0]
+    assert not re.search(r"\d{6}", bodies[1])

@@ -6,6 +6,7 @@ reminder is claimed by a conditional UPDATE before its SMS is sent, so two sweep
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -19,6 +20,8 @@ from . import rules, sms
 from .flow import offer_ecallback, send_to_phone_queue
 
 OFFERS_PER_SWEEP = 500
+REDACT_LINK = re.compile(r"/e/[\w-]{20,}/")
+REDACT_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 # An e-callback is offered to new business only: a task opened (receipt signed) in the last days.
 OFFER_WITHIN_DAYS = 2
 
@@ -29,6 +32,7 @@ class ECallbackSweep:
     reminded: int = 0
     fallen_back: int = 0
     expired: int = 0
+    redacted: int = 0
 
 
 def offer_candidates(*, now: dt.datetime):
@@ -68,6 +72,7 @@ def sweep_ecallbacks(*, now: dt.datetime | None = None) -> ECallbackSweep:
         with transaction.atomic():
             send_to_phone_queue(link=link, now=now, status=LinkStatus.FALLEN_BACK)
         report.fallen_back += 1
+    report.redacted = redact_sent_messages(now=now)
     report.expired = (
         ECallbackLink.objects.filter(status__in=LIVE_LINK_STATUSES)
         .exclude(task__status=TaskStatus.OPEN, expires_at__gt=now)
@@ -102,3 +107,28 @@ def send_reminders(*, now: dt.datetime, settings_row) -> int:
         )
         sent += 1
     return sent
+
+
+def redact_sent_messages(*, now: dt.datetime) -> int:
+    """Blank the link and the code out of the stored copies of e-callback SMS once they left: the
+    token and the codes are kept only hashed, so the message log must not keep them readable."""
+    from ..models import SmsMessage  # the telephony issue's stored messages
+
+    redacted = 0
+    sent = (
+        SmsMessage.objects.filter(
+            event_key__startswith="ecallback:",
+            template__in=(sms.LINK_TEMPLATE, sms.CODE_TEMPLATE),
+            created_at__gte=now - dt.timedelta(days=2),
+        )
+        .exclude(status__in=("queued", "sending"))
+        .exclude(body__contains="/e/…/")
+        .exclude(body__contains="******")
+    )
+    for message in sent.only("pk", "body", "template"):
+        body = REDACT_LINK.sub("/e/…/", message.body)
+        if message.template == sms.CODE_TEMPLATE:
+            body = REDACT_CODE.sub("******", body)
+        if body != message.body:
+            redacted += SmsMessage.objects.filter(pk=message.pk).update(body=body)
+    return redacted
