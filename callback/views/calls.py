@@ -3,13 +3,17 @@
 A minimal page until the supervisor pages of the queue issue land; it shows what each call recorded.
 """
 
+import datetime as dt
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
 
 from verification.vocab import Outcome
 
 from ..audit import record_audit
+from ..ecallback.stats import ecallback_figures
 from ..models import CallAttempt, Channel
 from ..roles import ADMIN, SUPERVISOR, role_required
 
@@ -43,6 +47,10 @@ def attempt_list(request):
             "outcomes": Outcome.choices,
             "channel": channel,
             "channels": Channel.choices,
+            # The last 30 days of e-callbacks: offered, completed, share of verified callbacks.
+            "ecallbacks": ecallback_figures(
+                since=timezone.now() - dt.timedelta(days=30), until=timezone.now()
+            ),
         },
     )
 
