@@ -1,12 +1,13 @@
 """Demo step: e-callbacks (callback/ecallback/). Three applicants of their own: one completed online,
 one whose "no" went to review, and one with a fresh link, texted on every run so that the console SMS
-backend prints a working address in the `make demo` output (look for "ecallback_link").
+backend prints a working address in the `make demo` output (the SMS to +8613912345678).
 
 Idempotent: the policies are get-or-create, the finished e-callbacks are made once, and the fresh
 link replaces the previous demo link (same counts after a second run).
 """
 
 import datetime as dt
+import sys
 from decimal import Decimal
 
 from django.db import transaction
@@ -150,8 +151,12 @@ def seed(users) -> None:
         if plan == "open":
             # A fresh link on every run: the old one is replaced (only its hash was kept).
             task.ecallback_links.filter(status__in=(LinkStatus.SENT, LinkStatus.IDENTIFIED)).delete()
-            if task.status == TaskStatus.OPEN:
-                offer_ecallback(task=task, now=now)
+            if task.status == TaskStatus.OPEN and offer_ecallback(task=task, now=now):
+                sys.stdout.write(
+                    f"  e-callback: the working link is in the console SMS to +86{mobile} "
+                    f"(policy {policy_no}; the applicant's id ends {id_no[-6:]}, born {born:%Y-%m-%d}; "
+                    "the code SMS appear in the server log)\n"
+                )
         elif not task.ecallback_links.exists() and task.status == TaskStatus.OPEN:
             link = offer_ecallback(task=task, now=now - dt.timedelta(hours=3))
             if link is not None:
