@@ -17,6 +17,7 @@ from callback.models import (
     CallAttempt,
     CallbackTask,
     Channel,
+    ECallbackCode,
     ECallbackLink,
     ECallbackSettings,
     LinkStatus,
@@ -386,3 +387,20 @@ def test_the_stored_sms_copies_lose_the_link_and_the_code_once_sent(task, django
     bodies = [m.body for m in messages_for(link)]
     assert token not in "".join(bodies) and "/e/…/" in bodies[0]
     assert not re.search(r"\d{6}", bodies[1])
+
+
+def test_an_applicant_back_after_the_fallback_still_completes_on_one_attempt(task):
+    link, token = offered(task)
+    client = phone()
+    identify(client, link, token)
+    sweep(now=link.fallback_at + dt.timedelta(minutes=1))
+    link.refresh_from_db()
+    assert link.status == LinkStatus.FALLEN_BACK
+    client.get(reverse("ecallback_answers", args=[token]))  # sent back to the identity step
+    ECallbackCode.objects.filter(link=link).delete()  # a minute later: a new code may be sent
+    identify(client, link, token)
+    client.post(reverse("ecallback_answers", args=[token]), all_yes(client, token))
+    client.post(reverse("ecallback_sign", args=[token]), {"code": last_code(link)})
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED
+    assert CallAttempt.objects.filter(task=task).count() == 1

@@ -203,19 +203,35 @@ def prove_identity(
         _identity_entry(q, method=method, evaluation=evaluation, now=now)
         for q in (version.questions.filter(kind="identity") if version else [])
     ]
-    attempt = CallAttempt.objects.create(
-        task=link.task,
-        channel=Channel.ECALLBACK,
-        agent=None,
-        number_dialled=link.mobile,
-        script_version=version,
-        answers=answers,
-        notes=_("E-callback from %(ip)s, %(device)s") % {"ip": ip or "?", "device": user_agent[:200]},
-    )
-    link.status, link.attempt = LinkStatus.IDENTIFIED, attempt
+    notes = _("E-callback from %(ip)s, %(device)s") % {"ip": ip or "?", "device": user_agent[:200]}
+    attempt = link.attempt
+    if attempt is not None and not attempt.outcome:  # back after a fallback: the same open attempt
+        attempt.answers, attempt.notes, attempt.script_version = answers, notes, version
+        attempt.save(update_fields=["answers", "notes", "script_version"])
+    else:
+        attempt = CallAttempt.objects.create(
+            task=link.task,
+            channel=Channel.ECALLBACK,
+            agent=None,
+            number_dialled=link.mobile,
+            script_version=version,
+            answers=answers,
+            notes=notes,
+        )
+    link.status, link.attempt, link.answered_at = LinkStatus.IDENTIFIED, attempt, None
     link.identity_method, link.identified_at = f"sms_code+{method}", now
     link.ip, link.user_agent = ip, user_agent[:400]
-    link.save(update_fields=["status", "attempt", "identity_method", "identified_at", "ip", "user_agent"])
+    link.save(
+        update_fields=[
+            "status",
+            "attempt",
+            "answered_at",
+            "identity_method",
+            "identified_at",
+            "ip",
+            "user_agent",
+        ]
+    )
     _audit(link, "identified", ip=ip, method=link.identity_method, user_agent=user_agent[:200])
     return Proof(ok=True)
 
