@@ -3,18 +3,15 @@
 A minimal page until the supervisor pages of the queue issue land; it shows what each call recorded.
 """
 
-import datetime as dt
-
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
 
 from verification.vocab import Outcome
 
 from ..audit import record_audit
-from ..ecallback.stats import ecallback_figures
+from ..ecallback.stats import recent_figures
 from ..models import CallAttempt, Channel
+from ..paging import LongListPaginator
 from ..roles import ADMIN, SUPERVISOR, role_required
 
 
@@ -31,7 +28,7 @@ def attempt_list(request):
     channel = request.GET.get("channel", "")
     if channel in Channel.values:
         attempts = attempts.filter(channel=channel)
-    page = Paginator(attempts, 50).get_page(request.GET.get("page"))
+    page = LongListPaginator(attempts, 50).get_page(request.GET.get("page"))
     record_audit(
         user=request.user,
         action="view_attempts",
@@ -48,9 +45,7 @@ def attempt_list(request):
             "channel": channel,
             "channels": Channel.choices,
             # The last 30 days of e-callbacks: offered, completed, share of verified callbacks.
-            "ecallbacks": ecallback_figures(
-                since=timezone.now() - dt.timedelta(days=30), until=timezone.now()
-            ),
+            "ecallbacks": recent_figures(),
         },
     )
 
