@@ -43,7 +43,7 @@ def default_rules(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("callback", "0010_sms_templates"),
+        ("callback", "0011_supervisor_page_indexes"),
     ]
 
     operations = [
