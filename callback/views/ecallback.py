@@ -82,7 +82,8 @@ def start(request, token):
 @require_POST
 def send_code(request, token):
     link = _live(token)
-    purpose = CodePurpose.SIGNATURE if _proven(request, link) else CodePurpose.IDENTITY
+    signing = _proven(request, link) and link.status == LinkStatus.IDENTIFIED and link.answered_at
+    purpose = CodePurpose.SIGNATURE if signing else CodePurpose.IDENTITY
     try:
         flow.send_code(link=link, purpose=purpose, ip=client_ip(request))
         request.session["ecallback_notice"] = _("A code was sent to the mobile number on your policy.")
