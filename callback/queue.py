@@ -203,7 +203,6 @@ def holds_or_may_take(task: CallbackTask, agent, *, now: dt.datetime) -> bool:
     """The agent may act on the open task: they hold it, or nobody holds it under a live lease."""
     if task.status != TaskStatus.OPEN:
         return False
-    # `agent` is None for a channel no staff member works (the applicant's own e-callback).
     return task.holder_id in (None, getattr(agent, "pk", None)) or (
         task.lease_expires_at is not None and task.lease_expires_at <= now
     )

@@ -52,7 +52,7 @@ def test_an_applicant_completes_the_ecallback_on_a_phone(live_server, settings, 
 
     # A flushed database has none of the migrations' rows: scripts, SMS templates.
     install(Script, ScriptVersion, Question, published_at=timezone.now())
-    migration = importlib.import_module("callback.migrations.0012_ecallback")
+    migration = importlib.import_module("callback.migrations.0013_ecallback")
     for code, name, body in migration.SMS_TEMPLATES:
         SmsTemplate.objects.get_or_create(code=code, defaults={"name": name, "body": body})
     ECallbackSettings.objects.create(enabled=True)

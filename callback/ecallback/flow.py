@@ -379,15 +379,14 @@ def _close(
     appointment_at: dt.datetime | None = None,
 ) -> CallAttempt:
     try:
-        return outcomes.record_attempt(
+        return outcomes.close_attempt(
             task=link.task,
             agent=None,
             outcome=outcome,
+            channel=Channel.ECALLBACK,
             number_dialled=link.mobile,
             notes="\n".join(filter(None, [attempt.notes, note])),
             appointment_at=appointment_at,
-            answers=attempt.answers,
-            script_version=attempt.script_version,
             attempt=attempt,
             now=now,
         )

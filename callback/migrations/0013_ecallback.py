@@ -43,7 +43,7 @@ def default_rules(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("callback", "0011_supervisor_page_indexes"),
+        ("callback", "0012_task_list_queue_and_appointments"),
     ]
 
     operations = [
