@@ -70,6 +70,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    # The applicant's e-callback: public, but only through a live link's token; a guessed one is 404.
+    "ecallback_start": (),
+    "ecallback_code": (),
+    "ecallback_answers": (),
+    "ecallback_sign": (),
+    "ecallback_done": (),
+    "ecallback_receipt": (),
+    "ecallback_call": (),
 }
 # Whole namespaces: the Django admin and the django-rq dashboard are for staff accounts (the admin
 # role); the admin's own permissions decide further.
