@@ -77,7 +77,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "fallback_visits": (SUPERVISOR, ADMIN),
     "fallback_receipt": (SUPERVISOR, ADMIN),
     "fallback_corrections": (SUPERVISOR, ADMIN),
-    # Twilio's webhooks: nobody gets an answer without Twilio's signature.
+    # The applicant's e-callback: public, but only through a live link's token; a guessed one is 404.
+    "ecallback_start": (),
+    "ecallback_code": (),
+    "ecallback_answers": (),
+    "ecallback_sign": (),
+    "ecallback_done": (),
+    "ecallback_receipt": (),
+    "ecallback_call": (),
+    # Twilio's webhooks answer only requests signed with the account's token: no role, no session.
     "twilio_voice": (),
     "twilio_call_status": (),
     "twilio_recording": (),

@@ -7,6 +7,7 @@ rule's channel with its delivery record (to print / to visit).
 """
 
 import datetime as dt
+import importlib
 import importlib.util
 from collections.abc import Iterable
 
@@ -46,8 +47,12 @@ OUTSTANDING = (DeliveryStatus.TO_SEND, DeliveryStatus.SENT)
 
 
 def ecallback_available() -> bool:
-    """The SMS e-callback link exists once `callback/ecallback/` (e-callback issue) is installed."""
-    return importlib.util.find_spec("callback.ecallback") is not None
+    """Whether an SMS e-callback link can be a fallback: `callback/ecallback/` (e-callback issue) must
+    offer one on demand (`offer_as_fallback`). It landed after this package; until that hook exists the
+    rule form refuses the channel and the sweep skips such rules (docs/fallbacks.md)."""
+    if importlib.util.find_spec("callback.ecallback") is None:
+        return False
+    return hasattr(importlib.import_module("callback.ecallback"), "offer_as_fallback")
 
 
 def _applicant(task: CallbackTask) -> Party | None:

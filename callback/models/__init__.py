@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .ecallback import CodePurpose, ECallbackCode, ECallbackLink, ECallbackSettings, LinkStatus, PhoneOnlyRule
 from .fallback import DeliveryStatus, FallbackDelivery, FallbackMove, FallbackRule, FallbackTrigger
 from .flags import ContactFlag, FlagStatus
 from .imports import ImportKind, ImportRun, ImportStatus
@@ -20,6 +21,7 @@ __all__ = [
     "CallAttempt",
     "CallbackTask",
     "Channel",
+    "CodePurpose",
     "CompanyNumber",
     "DeliveryStatus",
     "FallbackDelivery",
@@ -27,13 +29,18 @@ __all__ = [
     "FallbackRule",
     "FallbackTrigger",
     "ContactFlag",
+    "ECallbackCode",
+    "ECallbackLink",
+    "ECallbackSettings",
     "FlagStatus",
     "FreeLookRule",
     "Holiday",
     "ImportKind",
     "ImportRun",
     "ImportStatus",
+    "LinkStatus",
     "Outlet",
+    "PhoneOnlyRule",
     "Party",
     "Policy",
     "Queue",
