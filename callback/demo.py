@@ -50,10 +50,12 @@ def seed_users() -> dict[str, User]:
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
     from . import demo_calls, demo_flags, demo_policies, demo_queue
+    from .accountability import demo as duties_demo
 
     return [
         ("registries and policies", demo_policies.seed),
         ("flag work", demo_flags.seed),
         ("queues and callback tasks", demo_queue.seed),
         ("call attempts", demo_calls.seed),
+        ("management duties", duties_demo.seed),
     ]

@@ -36,10 +36,15 @@ _COLUMNS = [
     ("agent_code", "policy__agent_code"),
     ("agent_name", "policy__agent_name"),
     ("applicant_name", "applicant_name"),
+    # For the finance department (fee holds, 第八条): whose outlet, and until when the branch may correct.
+    ("outlet_code", "policy__outlet_code"),
+    ("correction_due", "correction_due"),
 ]
 EXPORT_COLUMNS = [column for column, _ in _COLUMNS]
 _SOURCE = [source for _, source in _COLUMNS]
 RAISED_AT = EXPORT_COLUMNS.index("raised_at")
+APPLICANT_NAME = EXPORT_COLUMNS.index("applicant_name")
+CORRECTION_DUE = EXPORT_COLUMNS.index("correction_due")
 CHUNK_SIZE = 2000
 CSV_BOM = "\ufeff"  # Excel in China opens UTF-8 CSV correctly only with it
 
@@ -65,8 +70,10 @@ def flag_export_rows(*, filters: Mapping[str, Any] | None = None) -> Iterator[li
     for row in rows:
         out = list(row)
         out[RAISED_AT] = row[RAISED_AT].astimezone(local).isoformat(timespec="seconds")
-        if out[-1] is None:  # a policy without an applicant row
-            out[-1] = ""
+        if out[APPLICANT_NAME] is None:  # a policy without an applicant row
+            out[APPLICANT_NAME] = ""
+        due = row[CORRECTION_DUE]
+        out[CORRECTION_DUE] = due.isoformat() if due else ""
         yield out
 
 
@@ -103,13 +110,22 @@ def write_xlsx(
     title="flags",
 ) -> None:
     """An XLSX workbook with one sheet; openpyxl's write-only mode keeps rows out of memory."""
+    write_workbook(sheets=[(title, columns, rows)], stream=stream)
+
+
+def write_workbook(
+    *, sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]], stream: BinaryIO | str | Path
+) -> None:
+    """An XLSX workbook of several sheets, each (title, header row, rows): the one place cells are
+    written, so every export (flags, tasks, the management reports) is written the same way."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(columns)
-    for row in rows:
-        sheet.append(row)
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])  # Excel's limit on a sheet name
+        sheet.append(columns)
+        for row in rows:
+            sheet.append(row)
     workbook.save(stream)
 
 

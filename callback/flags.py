@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -22,7 +23,7 @@ from verification.vocab import FlagCode, PartyRole
 from .audit import record_audit
 from .models import ContactFlag, FlagStatus, Party
 
-FILTER_KEYS = ("code", "status", "branch", "channel", "agent", "raised_from", "raised_to", "q")
+FILTER_KEYS = ("code", "status", "branch", "channel", "agent", "outlet", "raised_from", "raised_to", "q")
 
 # Which statuses each step may start from. Anything else is refused and reported, never forced.
 ALLOWED_FROM = {
@@ -46,6 +47,12 @@ class TransitionResult:
     refused: list[dict[str, Any]] = field(default_factory=list)
 
 
+def correction_due_for(requested_at: dt.datetime) -> dt.date:
+    """The last day a branch has to correct the data behind a correction request (第八条 asks the
+    insurer to set a deadline; CORRECTION_DAYS, 30 by default, counted from the request's Beijing date)."""
+    return timezone.localdate(requested_at) + dt.timedelta(days=settings.CORRECTION_DAYS)
+
+
 def _day_start(day: dt.date) -> dt.datetime:
     # Dates on the page are Beijing calendar dates; raised_at is stored in UTC.
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
@@ -54,7 +61,8 @@ def _day_start(day: dt.date) -> dt.datetime:
 def flag_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[ContactFlag]:
     """Flags matching `filters` (already validated: see forms/serializers), newest first.
 
-    Keys: code, status, branch (branch_code), channel, agent (agent_code), raised_from/raised_to
+    Keys: code, status, branch (branch_code), channel, agent (agent_code), outlet (outlet_code),
+    raised_from/raised_to
     (dates, inclusive, Beijing time) and q (part of a policy number). Blank values are ignored.
     """
     filters = filters or {}
@@ -69,6 +77,8 @@ def flag_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[ContactFl
         qs = qs.filter(policy__channel=filters["channel"])
     if filters.get("agent"):
         qs = qs.filter(policy__agent_code=filters["agent"])
+    if filters.get("outlet"):
+        qs = qs.filter(policy__outlet_code=filters["outlet"])
     if filters.get("raised_from"):
         qs = qs.filter(raised_at__gte=_day_start(filters["raised_from"]))
     if filters.get("raised_to"):
@@ -188,6 +198,7 @@ def _transition(
                 continue
             if to == FlagStatus.CORRECTION_REQUESTED:
                 flag.correction_requested_at, flag.correction_requested_by = now, user
+                flag.correction_due = correction_due_for(now)
             else:
                 flag.closed_at, flag.closed_by, flag.close_reason = now, user, reason
             flag.status = to
@@ -200,6 +211,7 @@ def _transition(
                 "status",
                 "correction_requested_at",
                 "correction_requested_by",
+                "correction_due",
                 "closed_at",
                 "closed_by",
                 "close_reason",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calls, flags, home, imports, policies, queue, scripts, workspace
+from .views import calls, duties, flags, home, imports, policies, queue, scripts, workspace
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,3 +12,4 @@ urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
+urlpatterns += duties.urlpatterns

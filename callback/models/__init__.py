@@ -1,3 +1,4 @@
+from .accountability import Campaign, Inspection, Sample, SampleItem, SampleKind, SampleResult
 from .audit import AuditEvent
 from .flags import ContactFlag, FlagStatus
 from .imports import ImportKind, ImportRun, ImportStatus
@@ -5,9 +6,15 @@ from .policies import Party, Policy
 from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
 from .rules import FreeLookRule, RetryRule
 from .staff import Queue, RoutingRule, StaffProfile, Team
-from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskStatus
+from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskKind, TaskStatus
 
 __all__ = [
+    "Campaign",
+    "Inspection",
+    "Sample",
+    "SampleItem",
+    "SampleKind",
+    "SampleResult",
     "Agent",
     "AuditEvent",
     "CallAttempt",
@@ -29,6 +36,7 @@ __all__ = [
     "RetryRule",
     "RoutingRule",
     "StaffProfile",
+    "TaskKind",
     "TaskStatus",
     "Team",
 ]

@@ -1,0 +1,65 @@
+"""Demo step (seed_demo): the management duties with something to show. Runs after the flag work.
+
+Idempotent: the flags, samples and records it makes are found again by fixed keys the second time.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from verification.vocab import PartyRole
+
+from ..flags import request_correction
+from ..models import ContactFlag, FlagStatus, Sample, SampleKind, SampleResult
+from . import sampling
+from .common import Period, customer_data_q
+
+DEMO_SEED = 20261201
+
+
+@transaction.atomic
+def seed(users) -> None:
+    supervisor = users["supervisor"]
+    _fee_holds(supervisor)
+    _sample(supervisor)
+
+
+def _fee_holds(supervisor) -> None:
+    """Corrections asked of the outlets' branches: half of them 40 days ago, so their deadline passed."""
+    asked = ContactFlag.objects.filter(status=FlagStatus.CORRECTION_REQUESTED).exclude(policy__outlet_code="")
+    if asked.count() < 4:  # the second run finds them asked already
+        flags = list(
+            ContactFlag.objects.filter(customer_data_q(), status=FlagStatus.OPEN)
+            .exclude(policy__outlet_code="")
+            .order_by("policy__policy_no", "id")[:8]
+        )
+        if flags:
+            request_correction(flags=flags, user=supervisor)
+    late = list(asked.order_by("policy__policy_no", "id").values_list("pk", flat=True)[::2])
+    long_ago = timezone.now() - dt.timedelta(days=40)
+    ContactFlag.objects.filter(pk__in=late).update(
+        correction_requested_at=long_ago, correction_due=timezone.localdate(long_ago) + dt.timedelta(days=30)
+    )
+
+
+def _sample(supervisor) -> None:
+    """A sample of this month's new business, partly checked."""
+    period = Period.this_month()
+    sample = Sample.objects.filter(seed=DEMO_SEED, kind=SampleKind.NEW_BUSINESS).first()
+    if sample is None:
+        sample = sampling.draw_sample(
+            kind=SampleKind.NEW_BUSINESS,
+            branch="",
+            start=period.start - dt.timedelta(days=60),
+            end=period.end,
+            count=12,
+            seed=DEMO_SEED,
+            user=supervisor,
+        )
+    pending = list(sample.items.filter(result=SampleResult.PENDING).order_by("pk"))
+    if len(pending) < sample.items.count():
+        return
+    for n, item in enumerate(pending[:5]):
+        differences = {f"{PartyRole.APPLICANT}.mobile": "phone_is_agent"} if n == 2 else {}
+        sampling.record_check(item=item, user=supervisor, differences=differences, note="与投保单核对")
