@@ -23,6 +23,7 @@ def seed(users) -> None:
     supervisor = users["supervisor"]
     _fee_holds(supervisor)
     _sample(supervisor)
+    _campaign(users["admin"])
 
 
 def _fee_holds(supervisor) -> None:
@@ -63,3 +64,56 @@ def _sample(supervisor) -> None:
     for n, item in enumerate(pending[:5]):
         differences = {f"{PartyRole.APPLICANT}.mobile": "phone_is_agent"} if n == 2 else {}
         sampling.record_check(item=item, user=supervisor, differences=differences, note="与投保单核对")
+
+
+def _campaign(admin) -> None:
+    """A back-book policy imported years after its delivery, and a campaign over the back book."""
+    from verification.vocab import FlagCode
+
+    from ..models import Campaign, Party, Policy
+    from . import back_book
+
+    old = Policy.objects.filter(policy_no__startswith="PH").first()
+    if old is None:
+        source = Policy.objects.filter(in_scope=True).order_by("policy_no").first()
+        applicant = source.applicant if source else None
+        if source is None or applicant is None:
+            return
+        for n in range(3):
+            policy = Policy.objects.create(
+                policy_no=f"PH{2013000001 + n}",
+                product_code=source.product_code,
+                product_name=source.product_name,
+                product_type=source.product_type,
+                whole_life=True,
+                premium=source.premium,
+                payment_frequency=source.payment_frequency,
+                payment_years=source.payment_years,
+                channel=source.channel,
+                branch_code=source.branch_code,
+                branch_name=source.branch_name,
+                agent_code=source.agent_code,
+                agent_name=source.agent_name,
+                issue_date=dt.date(2013, 3, 1 + n),
+                receipt_date=dt.date(2013, 3, 5 + n),
+                in_scope=True,
+            )
+            fields = {f.name: getattr(applicant, f.name) for f in Party._meta.concrete_fields}
+            fields.update(id=None, policy=policy, mobile="1380013800", mobile_e164="")  # one digit short
+            Party.objects.create(**fields)
+            ContactFlag.objects.create(
+                policy=policy,
+                party=PartyRole.APPLICANT,
+                field="mobile",
+                code=FlagCode.MOBILE_INVALID,
+                detail="length",
+            )
+    if not Campaign.objects.exists():
+        script = back_book.contact_scripts().first()
+        if script is not None and back_book.campaign_candidates().exists():
+            back_book.start_campaign(
+                name="存量保单客户信息核实（第一批）",
+                deadline=timezone.localdate() + dt.timedelta(days=60),
+                script_version=script,
+                user=admin,
+            )

@@ -5,6 +5,7 @@ Supervisors and admins only; every export is audited (callback/accountability/re
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -12,13 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ..accountability import fee_holds, salespeople, sampling
+from verification.vocab import FlagCode
+
+from ..accountability import back_book, fee_holds, salespeople, sampling
 from ..accountability.common import Period
 from ..accountability.reports import report_response
 from ..audit import record_audit
-from ..models import Sample, SampleItem, SampleKind, SampleResult
+from ..models import Campaign, Sample, SampleItem, SampleKind, SampleResult
 from ..privacy import mask_phone
-from ..roles import ADMIN, SUPERVISOR, role_required
+from ..roles import ADMIN, SUPERVISOR, has_role, role_required
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -281,6 +284,64 @@ def _recorded_values(policy) -> dict[str, str]:
     return values
 
 
+# --- 通知 二(三) the back book ----------------------------------------------------------------------
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Campaign name"), max_length=100)
+    branch = forms.CharField(label=gettext_lazy("Branch code"), max_length=20, required=False)
+    code = forms.ChoiceField(label=gettext_lazy("Open flags of code"), required=False)
+    deadline = forms.DateField(label=gettext_lazy("Deadline"), widget=_DATE)
+    script_version = forms.ModelChoiceField(
+        label=gettext_lazy("Script"), queryset=back_book.contact_scripts()
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = [("", gettext_lazy("Any contact-data flag")), *FlagCode.choices]
+        self.fields["script_version"].queryset = back_book.contact_scripts()
+
+
+@role_required(SUPERVISOR, ADMIN)
+@require_http_methods(["GET", "POST"])
+def back_book_page(request):
+    can_start = has_role(request.user, ADMIN)
+    form = CampaignForm(request.POST or None) if can_start else None
+    if request.method == "POST":
+        if not can_start:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                campaign = back_book.start_campaign(
+                    name=data["name"],
+                    branch=data["branch"].strip(),
+                    code=data["code"],
+                    deadline=data["deadline"],
+                    script_version=data["script_version"],
+                    user=request.user,
+                    request=request,
+                )
+            except back_book.CampaignError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    gettext_lazy("Campaign started: %(n)d contact verifications in the queue.")
+                    % {"n": campaign.tasks.count()},
+                )
+                return redirect("back_book")
+    campaigns = [
+        (c, back_book.campaign_progress(c))
+        for c in Campaign.objects.select_related("created_by", "script_version__script")[:50]
+    ]
+    return render(
+        request,
+        "callback/duties/back_book.html",
+        {"form": form, "campaigns": campaigns, "progress": back_book.back_book_progress()},
+    )
+
+
 urlpatterns = [
     path("duties/", duties_home, name="duties_home"),
     path("duties/fee-holds/", fee_hold_page, name="fee_holds"),
@@ -288,4 +349,5 @@ urlpatterns = [
     path("duties/samples/", sample_list, name="sample_list"),
     path("duties/samples/<int:pk>/", sample_detail, name="sample_detail"),
     path("duties/samples/items/<int:pk>/", sample_check, name="sample_check"),
+    path("duties/back-book/", back_book_page, name="back_book"),
 ]
