@@ -333,6 +333,7 @@ def _detail_words() -> dict[str, str]:
         "no district": _("no district"),
         "no street": _("no street and house number, building or village"),
         "no mobile or landline": _("no mobile or landline"),
+        "blank or unreadable": _("blank or unreadable"),
         "child not younger than applicant": _("child not younger than the applicant"),
         "parent not older than applicant": _("parent not older than the applicant"),
     }
@@ -354,6 +355,18 @@ _DETAIL_PATTERNS = [
     (
         re.compile(r"^registry: (?P<registry>.*) / policy: (?P<policy>.*)$"),
         lambda m: _("registry: %(registry)s / policy: %(policy)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^not a term: (?P<text>.*)$"),
+        lambda m: _("not a term: %(text)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^to age (?P<age>\d+) without the insured's birth date$"),
+        lambda m: _("to age %(age)s without the insured's birth date") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^to age (?P<target>\d+) but the insured was (?P<age>\d+) at issue$"),
+        lambda m: _("to age %(target)s but the insured was %(age)s at issue") % m.groupdict(),
     ),
     (
         re.compile(r"^id (?P<id>\S+) / stated (?P<stated>\S+)$"),
