@@ -24,6 +24,7 @@ def seed(users) -> None:
     _fee_holds(supervisor)
     _sample(supervisor)
     _campaign(users["admin"])
+    _inspection(supervisor)
 
 
 def _fee_holds(supervisor) -> None:
@@ -117,3 +118,24 @@ def _campaign(admin) -> None:
                 script_version=script,
                 user=admin,
             )
+
+
+def _inspection(supervisor) -> None:
+    """Last year's inspection of the branch with most policies, with its conclusions."""
+    from django.db.models import Count
+
+    from ..models import Inspection, Policy
+    from . import inspection
+
+    if Inspection.objects.exists():
+        return
+    top = Policy.objects.values("branch_code").annotate(n=Count("id")).order_by("-n", "branch_code").first()
+    if top is None:
+        return
+    report = inspection.branch_inspection(branch=top["branch_code"], period=Period.this_year())
+    inspection.record_inspection(
+        report=report,
+        conclusions="客户信息真实性管理基本到位；银保渠道电话为销售人员本人号码的问题仍较多，"
+        "要求分公司三十日内完成整改并对相关网点暂停支付手续费。",
+        user=supervisor,
+    )

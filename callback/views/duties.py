@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from verification.vocab import FlagCode
 
-from ..accountability import back_book, fee_holds, salespeople, sampling
+from ..accountability import back_book, fee_holds, inspection, regulator, salespeople, sampling
 from ..accountability.common import Period
 from ..accountability.reports import report_response
 from ..audit import record_audit
@@ -342,6 +342,77 @@ def back_book_page(request):
     )
 
 
+# --- 第十六条 branch inspection, 通知 二(四) the regulator's tables ------------------------------------
+
+
+@role_required(SUPERVISOR, ADMIN)
+@require_http_methods(["GET", "POST"])
+def inspection_page(request):
+    form = PeriodForm(request.GET)
+    period = form.period(Period.this_year())
+    branch = _clean(form, "branch")
+    report = inspection.branch_inspection(branch=branch, period=period) if branch else None
+    if report and request.method == "POST":
+        try:
+            inspection.record_inspection(
+                report=report,
+                conclusions=request.POST.get("conclusions", ""),
+                user=request.user,
+                request=request,
+            )
+        except inspection.InspectionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, gettext_lazy("Conclusions recorded."))
+        return redirect(f"{request.path}?{request.GET.urlencode()}")
+    if report and request.GET.get("format"):
+        return report_response(
+            request=request,
+            report=f"inspection-{branch}",
+            sheets=[
+                ("summary", ["item", "value"], inspection.summary_rows(report)),
+                ("defects by code", inspection.CODE_COLUMNS, inspection.code_rows(report)),
+            ],
+            fmt=request.GET["format"],
+            filters={**period.as_dict(), "branch": branch},
+        )
+    return render(
+        request,
+        "callback/duties/inspection.html",
+        {
+            "form": form,
+            "period": period,
+            "report": report,
+            "summary": inspection.summary_rows(report) if report else [],
+            "code_rows": inspection.code_rows(report) if report else [],
+            "records": inspection.inspections(branch=branch)[:20],
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@role_required(SUPERVISOR, ADMIN)
+@require_GET
+def regulator_page(request):
+    form = PeriodForm(request.GET)
+    period = form.period(Period.this_year())
+    branch = _clean(form, "branch")
+    sheets = regulator.workbook_sheets(period, branch)
+    if request.GET.get("format"):
+        return report_response(
+            request=request,
+            report="regulator-tables",
+            sheets=sheets,
+            fmt="xlsx",
+            filters={**period.as_dict(), "branch": branch},
+        )
+    return render(
+        request,
+        "callback/duties/regulator.html",
+        {"form": form, "period": period, "sheets": sheets, "query": request.GET.urlencode()},
+    )
+
+
 urlpatterns = [
     path("duties/", duties_home, name="duties_home"),
     path("duties/fee-holds/", fee_hold_page, name="fee_holds"),
@@ -350,4 +421,6 @@ urlpatterns = [
     path("duties/samples/<int:pk>/", sample_detail, name="sample_detail"),
     path("duties/samples/items/<int:pk>/", sample_check, name="sample_check"),
     path("duties/back-book/", back_book_page, name="back_book"),
+    path("duties/inspection/", inspection_page, name="branch_inspection"),
+    path("duties/regulator/", regulator_page, name="regulator_tables"),
 ]
