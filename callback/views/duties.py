@@ -23,7 +23,7 @@ from ..models import Campaign, Sample, SampleItem, SampleKind, SampleResult
 from ..privacy import mask_phone
 from ..roles import ADMIN, SUPERVISOR, has_role, role_required
 
-_DATE = forms.DateInput(attrs={"type": "date"})
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> takes
 
 
 class ScopeForm(forms.Form):
@@ -76,9 +76,11 @@ def fee_hold_page(request):
             fmt=request.GET["format"],
             filters={"branch": branch, "outlet": outlet},
         )
+    labels = dict(FlagCode.choices)
     for hold in holds:
         for policy in hold.policies:
             policy.action_label = fee_holds.action_label(policy.action)
+            policy.code_labels = [str(labels.get(code, code)) for code in policy.codes]
     return render(
         request,
         "callback/duties/fee_holds.html",
