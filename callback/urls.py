@@ -1,6 +1,8 @@
 from django.urls import path
 
 from .views import calls, duties, flags, home, imports, policies, queue, scripts, workspace
+from .telephony import views as telephony_views
+from .views import calls, flags, home, imports, policies, queue, scripts, workspace
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,3 +15,4 @@ urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
 urlpatterns += duties.urlpatterns
+urlpatterns += telephony_views.urlpatterns

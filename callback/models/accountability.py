@@ -118,7 +118,7 @@ class Inspection(models.Model):
     figures = models.JSONField(_("figures"), default=dict, blank=True)
     conclusions = models.TextField(_("conclusions"))
     inspector = _user(verbose_name=_("inspector"))
-    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    recorded_at = models.DateTimeField(_("conclusions recorded"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("branch inspection")
