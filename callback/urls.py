@@ -1,8 +1,7 @@
 from django.urls import path
 
-from .views import calls, duties, flags, home, imports, policies, queue, scripts, workspace
 from .telephony import views as telephony_views
-from .views import calls, flags, home, imports, policies, queue, scripts, workspace
+from .views import calls, duties, flags, home, imports, policies, queue, scripts, workspace
 
 urlpatterns = [
     path("", home.home, name="home"),
