@@ -38,6 +38,15 @@ class PeriodForm(forms.Form):
 
     def period(self, default: Period) -> Period:
         """The period asked for; a bad or reversed date falls back to the default (shown as an error)."""
+        period = self._period(default)
+        data = self.data.copy()  # the inputs show the period used, not blanks
+        for key, day in (("start", period.start), ("end", period.end)):
+            if not data.get(key):
+                data[key] = day.isoformat()
+        self.data = data
+        return period
+
+    def _period(self, default: Period) -> Period:
         if not self.is_valid():
             return default
         start = self.cleaned_data.get("start") or default.start
@@ -408,10 +417,15 @@ def regulator_page(request):
             fmt="xlsx",
             filters={**period.as_dict(), "branch": branch},
         )
+    # On the page, counts are right-aligned and text (segment, code, kind, branch) is not.
+    tables = [
+        (title, columns, [[(v, isinstance(v, int)) for v in row] for row in rows])
+        for title, columns, rows in sheets
+    ]
     return render(
         request,
         "callback/duties/regulator.html",
-        {"form": form, "period": period, "sheets": sheets, "query": request.GET.urlencode()},
+        {"form": form, "period": period, "sheets": tables, "query": request.GET.urlencode()},
     )
 
 
