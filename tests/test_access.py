@@ -80,6 +80,20 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "back_book": (SUPERVISOR, ADMIN),
     "branch_inspection": (SUPERVISOR, ADMIN),
     "regulator_tables": (SUPERVISOR, ADMIN),
+    # The applicant's e-callback: public, but only through a live link's token; a guessed one is 404.
+    "ecallback_start": (),
+    "ecallback_code": (),
+    "ecallback_answers": (),
+    "ecallback_sign": (),
+    "ecallback_done": (),
+    "ecallback_receipt": (),
+    "ecallback_call": (),
+    # Twilio's webhooks answer only requests signed with the account's token: no role, no session.
+    "twilio_voice": (),
+    "twilio_call_status": (),
+    "twilio_recording": (),
+    "twilio_sms_status": (),
+    "twilio_sms_inbound": (),
 }
 # Whole namespaces: the Django admin and the django-rq dashboard are for staff accounts (the admin
 # role); the admin's own permissions decide further.

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0012_task_list_queue_and_appointments'),
+        ('callback', '0013_ecallback'),
         ('verification', '0004_script_purpose'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
