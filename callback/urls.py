@@ -1,7 +1,19 @@
 from django.urls import path
 
 from .telephony import views as telephony_views
-from .views import calls, ecallback, fallback, flags, home, imports, policies, queue, scripts, workspace
+from .views import (
+    calls,
+    duties,
+    ecallback,
+    fallback,
+    flags,
+    home,
+    imports,
+    policies,
+    queue,
+    scripts,
+    workspace,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -14,5 +26,6 @@ urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
 urlpatterns += fallback.urlpatterns
+urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns

@@ -49,6 +49,7 @@ def seed_users() -> dict[str, User]:
 
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
+    from ..accountability import demo as duties_demo
     from . import calls, ecallback, fallback, flags, policies, queue
 
     return [
@@ -58,4 +59,5 @@ def steps():
         ("call attempts", calls.seed),
         ("e-callbacks", ecallback.seed),
         ("fallback channels", fallback.seed),
+        ("management duties", duties_demo.seed),
     ]

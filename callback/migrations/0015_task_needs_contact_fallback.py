@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0013_ecallback'),
+        ('callback', '0014_management_duties'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verification', '0003_default_scripts'),
+        ('verification', '0004_script_purpose'),
     ]
 
     operations = [
