@@ -35,15 +35,16 @@ from .test_workspace import answer, close, take
 
 pytestmark = pytest.mark.django_db
 
-# A Tuesday morning inside the window of a receipt signed on 2026-11-05.
-IN_WINDOW = at(2026, 11, 10, 10, 0)
+# A Tuesday morning inside the window of a receipt signed on 2026-11-20 (imported on 2026-11-25).
+IN_WINDOW = at(2026, 11, 24, 10, 0)
+RECEIPT = "2026-11-20"
 
 
 class TestNoCallableNumber:
     def test_never_claimed_and_reenters_the_queue_when_an_import_brings_a_number(self):
         q = queue("main")
         agent = agent_in(q, "li")
-        import_rows(row(applicant_mobile="", applicant_phone=""))
+        import_rows(row(applicant_mobile="", applicant_phone="", receipt_date=RECEIPT))
         task = CallbackTask.objects.get()
         assert task.status == TaskStatus.NEEDS_CONTACT
         flag = ContactFlag.objects.get(
@@ -52,14 +53,14 @@ class TestNoCallableNumber:
         assert flag.status == "open"
         assert claim_next_task(agent=agent, now=IN_WINDOW) is None
 
-        import_rows(row(applicant_mobile="15020513739"))
+        import_rows(row(applicant_mobile="15020513739", receipt_date=RECEIPT))
         task.refresh_from_db()
         assert task.status == TaskStatus.OPEN
         assert claim_next_task(agent=agent, now=IN_WINDOW) == task
 
     def test_a_landline_alone_is_callable(self):
         queue("main")
-        import_rows(row(applicant_mobile="", applicant_phone="010-62345678"))
+        import_rows(row(applicant_mobile="", applicant_phone="010-62345678", receipt_date=RECEIPT))
         assert CallbackTask.objects.get().status == TaskStatus.OPEN
 
 
