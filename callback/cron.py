@@ -7,6 +7,16 @@ run `manage.py sweep` every minute from the system cron instead: same function, 
 from rq import cron
 
 from callback.sweep import run_sweep
+from callback.telephony.recordings import delete_expired_recordings
 
 # Every 60 s. A sweep that runs twice, late, or after Redis was flushed gives the same state.
 cron.register(run_sweep, "default", interval=60, job_timeout=300, name="callback-sweep")
+
+# Recordings past RECORDING_RETENTION_DAYS: deleted at Twilio and marked, daily at 03:30 Beijing time.
+cron.register(
+    delete_expired_recordings,
+    "default",
+    cron="30 3 * * *",
+    job_timeout=1800,
+    name="recording-retention",
+)

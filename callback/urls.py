@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .telephony import views as telephony_views
-from .views import calls, flags, home, imports, policies, queue, scripts, workspace
+from .views import calling, calls, flags, home, imports, policies, queue, scripts, workspace
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -14,3 +14,4 @@ urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
 urlpatterns += telephony_views.urlpatterns
+urlpatterns += calling.urlpatterns

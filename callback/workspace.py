@@ -19,7 +19,7 @@ from verification import scripts
 from verification.models import Question, ScriptVersion
 from verification.vocab import Outcome, PartyRole
 
-from . import outcomes, queue
+from . import outcomes, queue, telephony
 from .models import CallAttempt, CallbackTask, ContactFlag, Party
 from .models.flags import ACTIVE_FLAG_STATUSES
 from .privacy import mask_phone
@@ -224,6 +224,11 @@ def close_call(
         raise CallError(_("Some answers failed: close as “verified with issues” so a supervisor reviews it."))
     _raise_flags(task=task, agent=agent, state=state)
     try:
+        telephony.hang_up(attempt=attempt)  # closing while still connected ends the call
+    except telephony.CallRefused:
+        pass  # the agent hangs up on their phone; Twilio's events still arrive
+    attempt.refresh_from_db(fields=["call_status", "duration_seconds"])  # as the events left them
+    try:
         return outcomes.record_attempt(
             task=task,
             agent=agent,
@@ -243,7 +248,15 @@ def close_call(
 def release(*, task_id: int, agent) -> None:
     """Give the callback back to the queue; the unfinished attempt is discarded."""
     task = _lock_held(task_id=task_id, agent=agent)
-    CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True).delete()
+    unfinished = CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True)
+    for attempt in unfinished.exclude(call_sid=""):
+        try:
+            telephony.hang_up(attempt=attempt)
+        except telephony.CallRefused:
+            pass
+    # An attempt whose call was placed is evidence (events, maybe a recording): ended, never deleted.
+    unfinished.exclude(call_sid="").update(ended_at=timezone.now())
+    unfinished.filter(call_sid="").delete()
     queue.release_task(task=task, agent=agent)
 
 
@@ -341,9 +354,11 @@ def call_page(*, task: CallbackTask, agent) -> CallPage:
     )
     earlier = [a for a in attempts if a is not attempt and (a.outcome or a.ended_at)]
     applicant = task.policy.applicant
-    # Until click-to-call (telephony issue) the agent dials by hand, so the numbers are shown here.
+    # With a telephony backend Huifang places the call and the agent sees the numbers masked; in
+    # manual mode (TELEPHONY_BACKEND=manual) the agent dials by hand, so they are shown in full.
+    shown = mask_phone if telephony.calling_by_backend() else str
     numbers = [
-        (which, getattr(applicant, which))
+        (which, shown(getattr(applicant, which)))
         for which in ("mobile", "phone")
         if applicant and getattr(applicant, which)
     ]

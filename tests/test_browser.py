@@ -73,8 +73,10 @@ def answer_current(page) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_agents_day(live_server, allow_orm_beside_playwright):
+def test_an_agents_day(live_server, allow_orm_beside_playwright, settings):
     from playwright.sync_api import sync_playwright
+
+    settings.TELEPHONY_BACKEND = "manual"  # agents dialling by hand (click-to-call: test_browser_telephony)
 
     install(Script, ScriptVersion, Question, published_at=timezone.now())  # a flushed db has no defaults
     agent = UserFactory(username="li_jing", first_name="李静", role=AGENT)

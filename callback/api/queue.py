@@ -5,6 +5,7 @@ callback/api/errors.py: 400 with field messages, 404 for an unknown task, 409 wh
 not hold the task.
 """
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from ..outcomes import AttemptError, record_attempt
 from ..privacy import mask_id, mask_phone
 from ..queue import TaskNotHeld, release_task, renew_lease
 from ..roles import AGENT, has_role
+from ..telephony.recordings import RecordingTaken, attach_cti_recording
 from ..workspace import claim_scripted_task
 
 
@@ -76,6 +78,14 @@ class ClaimedTaskSerializer(TaskStateSerializer):
     policy = PolicySummarySerializer()
 
 
+class RecordingRefSerializer(serializers.Serializer):
+    sid = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$", help_text="The CTI's id of the recording.")
+    url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    duration_seconds = serializers.IntegerField(
+        min_value=0, max_value=86400, required=False, allow_null=True, default=None
+    )
+
+
 class AttemptInSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     number_dialled = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
@@ -85,6 +95,12 @@ class AttemptInSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="Required when the outcome is callback_requested: the time the customer asked for.",
+    )
+    recording = RecordingRefSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A recording the CTI made of this call, kept with the attempt as evidence.",
     )
 
     def validate(self, data):
@@ -221,8 +237,17 @@ class AttemptView(APIView):
         data.is_valid(raise_exception=True)
         if task.holder_id != request.user.pk:
             raise Conflict()
+        fields = dict(data.validated_data)
+        recording = fields.pop("recording", None)
         try:
-            attempt = record_attempt(task=task, agent=request.user, **data.validated_data)
+            with transaction.atomic():
+                attempt = record_attempt(task=task, agent=request.user, **fields)
+                if recording:
+                    attach_cti_recording(attempt=attempt, **recording)
+        except RecordingTaken as exc:
+            raise serializers.ValidationError(
+                {"recording": [_("This recording is already kept with another attempt.")]}
+            ) from exc
         except TaskNotHeld as exc:
             raise Conflict() from exc
         except AttemptError as exc:
