@@ -2,13 +2,12 @@
 
 Agents get a phone on their staff profile (the leg Huifang rings first); the demo calls made by the
 calls step are turned into console calls with a recording a supervisor can play; one appointment
-confirmation and one pre-call notice are sent (console backend: logged), and one number opted out.
+pre-call notice is sent (console backend: logged; the queue step's booked callbacks send their
+confirmations), and one number opted out.
 """
 
-import datetime as dt
-
 from django.db import transaction
-from django.utils import timezone
+from django.test.utils import override_settings
 
 from verification.vocab import Outcome
 
@@ -45,14 +44,10 @@ def seed(users) -> None:
                     "channels": 2,
                 },
             )
-    tasks = list(CallbackTask.objects.filter(status="open").select_related("policy").order_by("pk")[:2])
-    if tasks:
-        at = timezone.localtime().replace(hour=15, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
-        notices.confirm_appointment(task=tasks[0], appointment_at=at)
-    if len(tasks) > 1:
-        from django.test.utils import override_settings
-
+    # Appointment confirmations come from the queue step's booked callbacks (outcomes.record_attempt).
+    task = CallbackTask.objects.filter(status="open").select_related("policy").order_by("pk").first()
+    if task is not None:
         with override_settings(SMS_PRECALL_NOTICE=True):
-            notices.precall_notice(task=tasks[1])
+            notices.precall_notice(task=task)
     if not SmsOptOut.objects.exists():
         opt_out(number="13700000000", keyword="退订")

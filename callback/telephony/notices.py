@@ -43,7 +43,11 @@ def precall_notice(*, task: CallbackTask) -> SmsMessage | None:
     return send_sms(
         to=number,
         template="precall_notice",
-        context={"name": name, "policy_no": task.policy.policy_no, "caller": settings.TELEPHONY_CALLER_ID},
+        context={
+            "name": name,
+            "policy_no": task.policy.policy_no,
+            "caller": settings.TELEPHONY_CALLER_ID or settings.INSURER_HOTLINE,
+        },
         event_key=f"precall:{task.pk}",
         task=task,
     )
