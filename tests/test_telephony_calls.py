@@ -112,6 +112,32 @@ class TestPlacingACall:
         assert "no longer yours" in place(client, held).content.decode()
         assert fake.created("Calls") == []
 
+    def test_pre_call_notice_goes_once_before_the_first_call(
+        self, agent_client, client, held, fake, settings, django_capture_on_commit_callbacks
+    ):
+        settings.SMS_PRECALL_NOTICE = True
+        with django_capture_on_commit_callbacks(execute=True):
+            place(agent_client, held)
+        attempt = the_attempt(held)
+        status(client, attempt, "agent", "no-answer", 2)
+        with django_capture_on_commit_callbacks(execute=True):
+            place(agent_client, held)
+        (notice,) = fake.created("Messages")
+        assert notice["data"]["To"] == "+8613800138000" and "P" in notice["data"]["Body"]
+        assert len(fake.created("Calls")) == 2
+
+    def test_releasing_during_a_call_hangs_up_and_keeps_the_attempt(self, agent_client, held, settings):
+        settings.TELEPHONY_BACKEND = "console"
+        settings.TELEPHONY_CONSOLE_ODDS = "answered:1"
+        place(agent_client, held)
+        CallAttempt.objects.filter(task=held).update(call_placed_at=timezone.now() - dt.timedelta(seconds=30))
+        agent_client.post(reverse("workspace_release", args=[held.pk]))
+        attempt = the_attempt(held)
+        assert attempt.ended_at is not None and attempt.call_status == "completed"
+        assert Recording.objects.filter(attempt=attempt).exists()
+        held.refresh_from_db()
+        assert held.holder_id is None
+
 
 class TestTwilioFaults:
     @pytest.mark.parametrize("fault", [500, requests.Timeout("read timed out")])
