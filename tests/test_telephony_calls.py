@@ -175,6 +175,14 @@ class TestWebhooks:
         assert the_attempt(attempt.task).outcome == ""
         assert "twilio webhook" in caplog.text and "refused" in caplog.text
 
+    def test_webhooks_need_no_csrf_token_but_the_workspace_does(self, attempt, agent_user):
+        from django.test import Client
+
+        strict = Client(enforce_csrf_checks=True)
+        assert status(strict, attempt, "agent", "ringing", 1).status_code == 204
+        strict.force_login(agent_user)
+        assert place(strict, attempt.task).status_code == 403  # no CSRF token: refused
+
     def test_signed_for_the_public_address_behind_a_tls_proxy(self, client, attempt):
         # Django sees http://testserver; Twilio signed https://huifang.example.com/…: accepted.
         assert status(client, attempt, "agent", "ringing", 1).status_code == 204
