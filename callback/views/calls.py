@@ -3,7 +3,6 @@
 A minimal page until the supervisor pages of the queue issue land; it shows what each call recorded.
 """
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import path
 
@@ -11,6 +10,7 @@ from verification.vocab import Outcome
 
 from ..audit import record_audit
 from ..models import CallAttempt
+from ..paging import LongListPaginator
 from ..roles import ADMIN, SUPERVISOR, role_required
 
 
@@ -25,7 +25,7 @@ def attempt_list(request):
     outcome = request.GET.get("outcome", "")
     if outcome in Outcome.values:
         attempts = attempts.filter(outcome=outcome)
-    page = Paginator(attempts, 50).get_page(request.GET.get("page"))
+    page = LongListPaginator(attempts, 50).get_page(request.GET.get("page"))
     record_audit(
         user=request.user,
         action="view_attempts",
