@@ -6,6 +6,7 @@ run `manage.py sweep` every minute from the system cron instead: same function, 
 
 from rq import cron
 
+from callback.retention import purge_old_uploads
 from callback.sweep import run_sweep
 from callback.telephony.recordings import delete_expired_recordings
 
@@ -19,4 +20,8 @@ cron.register(
     cron="30 3 * * *",
     job_timeout=1800,
     name="recording-retention",
+)
+# Daily: uploads (raw personal data) are deleted after UPLOAD_RETENTION_DAYS (callback/retention.py).
+cron.register(
+    purge_old_uploads, "default", interval=24 * 3600, job_timeout=600, name="callback-purge-uploads"
 )

@@ -19,12 +19,13 @@ from verification.vocab import Outcome
 
 from ..audit import record_audit
 from ..models import CallbackTask, Party
-from ..outcomes import AttemptError, record_attempt
-from ..privacy import mask_id, mask_phone
+from ..outcomes import AttemptError, close_attempt
+from ..privacy import mask_phone
 from ..queue import TaskNotHeld, release_task, renew_lease
 from ..roles import AGENT, has_role
 from ..telephony.recordings import RecordingTaken, attach_cti_recording
 from ..workspace import claim_scripted_task
+from .errors import StrictSerializer
 
 
 class IsAgent(permissions.BasePermission):
@@ -78,7 +79,7 @@ class ClaimedTaskSerializer(TaskStateSerializer):
     policy = PolicySummarySerializer()
 
 
-class RecordingRefSerializer(serializers.Serializer):
+class RecordingRefSerializer(StrictSerializer):
     sid = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$", help_text="The CTI's id of the recording.")
     url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     duration_seconds = serializers.IntegerField(
@@ -86,7 +87,7 @@ class RecordingRefSerializer(serializers.Serializer):
     )
 
 
-class AttemptInSerializer(serializers.Serializer):
+class AttemptInSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     number_dialled = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
@@ -95,6 +96,14 @@ class AttemptInSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="Required when the outcome is callback_requested: the time the customer asked for.",
+    )
+    answers = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text='The script\'s answers, by question key: {"identity": {"birth_date": "1960-09-08", '
+        '"id_last6": "081436"}, "q_purpose": "yes", …}. Closing as verified (or verified with '
+        "issues) needs every required question of the script version covering the policy answered, "
+        "the identity confirmed; anything short of that is refused with 400.",
     )
     recording = RecordingRefSerializer(
         required=False,
@@ -149,7 +158,8 @@ def policy_summary(task: CallbackTask) -> dict:
             "name": applicant.name,
             "gender": applicant.gender,
             "id_type": applicant.id_type,
-            "id_no_masked": mask_id(applicant.id_no),
+            # Nothing of the id: its last six characters are what the identity check asks.
+            "id_no_masked": "*" * len(applicant.id_no or ""),
             "mobile_masked": mask_phone(applicant.mobile),
             "phone_masked": mask_phone(applicant.phone),
         },
@@ -241,7 +251,7 @@ class AttemptView(APIView):
         recording = fields.pop("recording", None)
         try:
             with transaction.atomic():
-                attempt = record_attempt(task=task, agent=request.user, **fields)
+                attempt = close_attempt(task=task, agent=request.user, **fields)
                 if recording:
                     attach_cti_recording(attempt=attempt, **recording)
         except RecordingTaken as exc:
@@ -251,12 +261,7 @@ class AttemptView(APIView):
         except TaskNotHeld as exc:
             raise Conflict() from exc
         except AttemptError as exc:
-            field = (
-                "appointment_at"
-                if data.validated_data["outcome"] == Outcome.CALLBACK_REQUESTED
-                else "outcome"
-            )
-            raise serializers.ValidationError({field: [str(exc)]}) from exc
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
         task = _task(pk)
         return Response(
             AttemptOutSerializer({"attempt_id": attempt.pk, "task": task_state(task)}).data,

@@ -44,7 +44,7 @@ def seed(users) -> None:
                     "channels": 2,
                 },
             )
-    # Appointment confirmations come from the queue step's booked callbacks (outcomes.record_attempt).
+    # Appointment confirmations come from the queue step's booked callbacks (outcomes.close_attempt).
     task = CallbackTask.objects.filter(status="open").select_related("policy").order_by("pk").first()
     if task is not None:
         with override_settings(SMS_PRECALL_NOTICE=True):

@@ -20,7 +20,7 @@ docs/telephony.md describes the whole flow, the webhooks and the Twilio set-up.
 from django.conf import settings
 
 from .backends import BACKENDS, Backend, TelephonyError, get_backend
-from .calls import CallRefused, hang_up, place_call, record_call_event
+from .calls import CallRefused, end_call_of_closed, hang_up, place_call, record_call_event
 from .sms import handle_inbound_sms, is_opted_out, opt_out, send_sms
 
 
@@ -34,6 +34,7 @@ __all__ = [
     "Backend",
     "CallRefused",
     "TelephonyError",
+    "end_call_of_closed",
     "get_backend",
     "handle_inbound_sms",
     "hang_up",

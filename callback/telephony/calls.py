@@ -2,8 +2,8 @@
 
 The state of a call is computed from all its stored events (never from the last one that arrived), so
 Twilio's retried and out-of-order webhooks end in the same state. A customer leg that ends busy, with
-no answer or failed becomes the attempt's outcome through `outcomes.record_attempt`, which applies the
-queue's retry rules.
+no answer or failed becomes the attempt's outcome through `outcomes.close_attempt` (the one closing
+service), which applies the queue's retry rules.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ def refresh_call_state(*, attempt_id: int) -> CallAttempt:
     if state in AUTO_OUTCOMES and not closed and attempt.agent_id:
         task = CallbackTask.objects.get(pk=attempt.task_id)
         try:
-            outcomes.record_attempt(
+            outcomes.close_attempt(
                 task=task,
                 agent=attempt.agent,
                 outcome=AUTO_OUTCOMES[state],
@@ -285,6 +285,21 @@ def hang_up(*, attempt: CallAttempt) -> None:
         get_backend(attempt.telephony_backend).hang_up(attempt.call_sid)
     except TelephonyError as exc:
         raise CallRefused(_("The telephone service did not answer: hang up on your phone.")) from exc
+
+
+def end_call_of_closed(*, attempt: CallAttempt) -> None:
+    """The attempt was just closed while its call may still be up: hang up, and leave no live state.
+
+    Twilio's last events arrive later and derive "completed" (a closed attempt's call is never live
+    again); the row says so at once, so the task's next call is not held back by this one.
+    """
+    try:
+        hang_up(attempt=attempt)
+    except CallRefused:
+        log.warning("call %s of closed attempt %s not hung up", attempt.call_sid, attempt.pk)
+    CallAttempt.objects.filter(pk=attempt.pk, call_status__in=LIVE_CALL_STATUSES).update(
+        call_status="completed"
+    )
 
 
 # ------------------------------------------------------------------------ the console's simulated course
