@@ -70,6 +70,17 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    # Click-to-call acts on the caller's own held task and own call only (tests/test_telephony_calls.py).
+    "workspace_call": (),
+    "workspace_call_state": (),
+    "workspace_hang_up": (),
+    "recording_play": (SUPERVISOR, ADMIN),
+    # Twilio's webhooks: no session opens them, only Twilio's signature (403 otherwise).
+    "twilio_voice": (),
+    "twilio_call_status": (),
+    "twilio_recording": (),
+    "twilio_sms_status": (),
+    "twilio_sms_inbound": (),
 }
 # Whole namespaces: the Django admin and the django-rq dashboard are for staff accounts (the admin
 # role); the admin's own permissions decide further.

@@ -132,8 +132,10 @@ def test_an_agents_day(live_server, allow_orm_beside_playwright, settings):
             page.click("text=13912345678 >> xpath=.. >> button")
         page.select_option("#outcome", "no_answer")
         page.fill("#notes", "响铃无人接听")
+        # A function, not an expression: Playwright evaluates an expression with eval(), which the
+        # Content-Security-Policy (no 'unsafe-eval') refuses.
         page.wait_for_function(
-            "document.getElementById('notes-status').textContent.trim() !== ''"
+            "() => document.getElementById('notes-status').textContent.trim() !== ''"
         )  # autosaved
         page.screenshot(path=SHOTS / "workspace_5_no_answer.png")
         with page.expect_navigation():

@@ -67,7 +67,7 @@ def test_click_to_call_answered_scripted_and_played(live_server, allow_orm_besid
         audio = page.locator("table.attempts audio")
         assert audio.count() == 1
         page.evaluate("document.querySelector('table.attempts audio').play()")
-        page.wait_for_function("document.querySelector('table.attempts audio').readyState >= 2")
+        page.wait_for_function("() => document.querySelector('table.attempts audio').readyState >= 2")
         page.screenshot(path=SHOTS / "telephony_3_supervisor_plays.png")
         browser.close()
 
