@@ -75,7 +75,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "workspace_call_state": (),
     "workspace_hang_up": (),
     "recording_play": (SUPERVISOR, ADMIN),
-    # Twilio's webhooks: no session opens them, only Twilio's signature (403 otherwise).
+    # Twilio's webhooks answer only requests signed with the account's token: no role, no session.
     "twilio_voice": (),
     "twilio_call_status": (),
     "twilio_recording": (),
