@@ -49,7 +49,7 @@ def seed_users() -> dict[str, User]:
 
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
-    from . import calls, flags, policies, queue, telephony
+    from . import calls, ecallback, flags, policies, queue, telephony
 
     return [
         ("registries and policies", policies.seed),
@@ -57,4 +57,5 @@ def steps():
         ("queues and callback tasks", queue.seed),
         ("call attempts", calls.seed),
         ("telephony: recordings and SMS", telephony.seed),
+        ("e-callbacks", ecallback.seed),
     ]
