@@ -50,6 +50,8 @@ def seed_users() -> dict[str, User]:
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
     from . import calls, ecallback, flags, policies, queue, telephony
+    from ..accountability import demo as duties_demo
+    from . import calls, ecallback, flags, policies, queue
 
     return [
         ("registries and policies", policies.seed),
@@ -58,4 +60,5 @@ def steps():
         ("call attempts", calls.seed),
         ("telephony: recordings and SMS", telephony.seed),
         ("e-callbacks", ecallback.seed),
+        ("management duties", duties_demo.seed),
     ]
