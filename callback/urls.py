@@ -1,8 +1,19 @@
 from django.urls import path
 
 from .telephony import views as telephony_views
-from .views import calling, calls, ecallback, flags, home, imports, policies, queue, scripts, workspace
-from .views import calls, duties, ecallback, flags, home, imports, policies, queue, scripts, workspace
+from .views import (
+    calling,
+    calls,
+    duties,
+    ecallback,
+    flags,
+    home,
+    imports,
+    policies,
+    queue,
+    scripts,
+    workspace,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
