@@ -49,9 +49,8 @@ def seed_users() -> dict[str, User]:
 
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
-    from . import calls, ecallback, flags, policies, queue, telephony
     from ..accountability import demo as duties_demo
-    from . import calls, ecallback, flags, policies, queue
+    from . import calls, ecallback, flags, policies, queue, telephony
 
     return [
         ("registries and policies", policies.seed),
