@@ -2,6 +2,7 @@ from django.urls import path
 
 from .telephony import views as telephony_views
 from .views import (
+    calling,
     calls,
     duties,
     ecallback,
@@ -29,3 +30,4 @@ urlpatterns += fallback.urlpatterns
 urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns
+urlpatterns += calling.urlpatterns
