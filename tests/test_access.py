@@ -70,6 +70,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    # Twilio's webhooks answer only requests signed with the account's token: no role, no session.
+    "twilio_voice": (),
+    "twilio_call_status": (),
+    "twilio_recording": (),
+    "twilio_sms_status": (),
+    "twilio_sms_inbound": (),
 }
 # Whole namespaces: the Django admin and the django-rq dashboard are for staff accounts (the admin
 # role); the admin's own permissions decide further.
