@@ -94,6 +94,14 @@ def test_live_queue_figures_from_one_pass_equal_plain_counts():
     for key in supervision._TOTALS:
         assert getattr(board, key) == plain[key], key
     assert plain["due_now"] and plain["overdue"] and plain["closing_soon"] and plain["failed_recent"]
+    assert board.held_now == plain["held"]
+    end_of_tomorrow = timezone.localtime(now).replace(hour=23, minute=59, second=59) + dt.timedelta(days=1)
+    assert (
+        board.appointments_soon
+        == CallbackTask.objects.filter(
+            status="open", appointment_at__isnull=False, appointment_at__lte=end_of_tomorrow
+        ).count()
+    )
     rows = {row.queue.code: row for row in board.queues}
     for q in (main, other):
         per_queue = _plain_counts(now, q.pk)
@@ -274,3 +282,15 @@ def test_deep_pages_hold_the_same_rows_in_the_same_order(monkeypatch):
         deep = [t.pk for t in paging.LongListPaginator(tasks, 5).page(number)]
         plain = [t.pk for t in Paginator(tasks, 5).page(number)]
         assert deep == plain, number
+
+
+def test_live_queue_counts_every_held_task_not_the_fifty_it_lists(boss_client):
+    main = queue("main")
+    agent = agent_in(main, "li")
+    for _ in range(52):
+        open_task(main, holder=agent, lease_expires_at=timezone.now() + dt.timedelta(minutes=9))
+    board = boss_client.get(reverse("dashboard")).context["board"]
+    assert len(board.held) == 50 and board.held_now == 52
+    assert (
+        f'?when=held"><span class="kpi">52</span>' in boss_client.get(reverse("dashboard")).content.decode()
+    )
