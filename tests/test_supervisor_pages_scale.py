@@ -291,6 +291,4 @@ def test_live_queue_counts_every_held_task_not_the_fifty_it_lists(boss_client):
         open_task(main, holder=agent, lease_expires_at=timezone.now() + dt.timedelta(minutes=9))
     board = boss_client.get(reverse("dashboard")).context["board"]
     assert len(board.held) == 50 and board.held_now == 52
-    assert (
-        f'?when=held"><span class="kpi">52</span>' in boss_client.get(reverse("dashboard")).content.decode()
-    )
+    assert '?when=held"><span class="kpi">52</span>' in boss_client.get(reverse("dashboard")).content.decode()
