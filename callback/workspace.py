@@ -23,7 +23,7 @@ from verification.vocab import Outcome, PartyRole
 from . import outcomes, queue
 from .models import CallAttempt, CallbackTask, Party
 from .privacy import mask_address, mask_phone
-from .scripting import script_context, version_for_policy
+from .scripting import script_context, version_for_task
 
 
 class CallError(ValidationError):
@@ -69,7 +69,7 @@ def claim_scripted_task(*, agent) -> tuple[CallbackTask | None, ScriptVersion | 
         task = queue.claim_next_task(agent=agent)
         if task is None:
             return None, None, skipped
-        version = version_for_policy(task.policy)
+        version = version_for_task(task)
         if version is not None:
             return task, version, skipped
         CallbackTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + UNSCRIPTED_RETRY)
@@ -103,9 +103,7 @@ def _attempt(task: CallbackTask, agent) -> CallAttempt:
         .first()
     )
     if attempt is None:  # e.g. the task was claimed before the workspace existed
-        attempt = CallAttempt.objects.create(
-            task=task, agent=agent, script_version=version_for_policy(task.policy)
-        )
+        attempt = CallAttempt.objects.create(task=task, agent=agent, script_version=version_for_task(task))
     if attempt.script_version_id is None:
         raise CallError(_("No published script covers this policy."))
     return attempt
@@ -277,7 +275,7 @@ def call_page(*, task: CallbackTask, agent) -> CallPage:
     attempt = next(
         (a for a in attempts if a.agent_id == agent.pk and not a.outcome and a.ended_at is None), None
     )
-    version = attempt.script_version if attempt else version_for_policy(task.policy)
+    version = attempt.script_version if attempt else version_for_task(task)
     questions = questions_of(version)
     context = script_context(policy=task.policy, task=task, caller=agent)
     lines, state = script_lines(
