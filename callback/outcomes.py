@@ -5,7 +5,6 @@ that `record_attempt` applies.
 """
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from verification.validators import normalize_phone
 from verification.vocab import FlagCode, Outcome, PartyRole
 
 from .models import CallAttempt, CallbackTask, ContactFlag, Party, RetryRule, TaskStatus
@@ -90,11 +90,6 @@ def plan_retry(
 # Numbers
 
 
-def _digits(value: str) -> str:
-    digits = re.sub(r"\D", "", value or "")
-    return digits[-11:] if len(digits) > 11 else digits
-
-
 def numbers_on_file(applicant: Party | None) -> list[tuple[str, str]]:
     """[(field, number)] the applicant can be called on, mobile first."""
     if applicant is None:
@@ -110,14 +105,14 @@ def numbers_on_file(applicant: Party | None) -> list[tuple[str, str]]:
 
 
 def live_numbers(task: CallbackTask, applicant: Party | None) -> list[tuple[str, str]]:
-    dead = {_digits(n) for n in task.dead_numbers}
-    return [(f, n) for f, n in numbers_on_file(applicant) if _digits(n) not in dead]
+    dead = {normalize_phone(n) for n in task.dead_numbers}
+    return [(f, n) for f, n in numbers_on_file(applicant) if normalize_phone(n) not in dead]
 
 
 def _field_dialled(task: CallbackTask, applicant: Party | None, dialled: str) -> tuple[str, str]:
     live = live_numbers(task, applicant)
     for field, number in numbers_on_file(applicant):
-        if dialled and _digits(number) == _digits(dialled):
+        if dialled and normalize_phone(number) == normalize_phone(dialled):
             return field, number
     if live:
         return live[0]
@@ -223,7 +218,7 @@ def record_attempt(
             by=agent,
         )
     elif outcome == Outcome.WRONG_NUMBER:
-        if number and _digits(number) not in {_digits(n) for n in locked.dead_numbers}:
+        if number and normalize_phone(number) not in {normalize_phone(n) for n in locked.dead_numbers}:
             locked.dead_numbers = [*locked.dead_numbers, number]
         others = live_numbers(locked, applicant)
         if others:

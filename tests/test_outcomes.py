@@ -5,7 +5,14 @@ import datetime as dt
 import pytest
 
 from callback.models import CallAttempt, ContactFlag, RetryRule, TaskStatus
-from callback.outcomes import DEFAULT_RETRIES, AttemptError, plan_retry, record_attempt, review_task
+from callback.outcomes import (
+    DEFAULT_RETRIES,
+    AttemptError,
+    live_numbers,
+    plan_retry,
+    record_attempt,
+    review_task,
+)
 from callback.queue import TaskNotHeld, claim_next_task
 from callback.schedule import CallingHours
 from verification.vocab import Outcome
@@ -130,6 +137,18 @@ def test_wrong_number_tries_other_number_then_fails_with_flag(q, agent):
     assert task.status == TaskStatus.FAILED
     flag = ContactFlag.objects.get(policy=task.policy, code="callback_wrong_number")
     assert (flag.party, flag.field) == ("applicant", "phone")
+
+
+def test_wrong_number_on_the_landline_keeps_the_mobile_live(q, agent):
+    # The landline is stored as intake stores it (+861062345678) and dialled as written on the file:
+    # the wrong number is the landline, so the next attempt goes to the mobile.
+    task = open_task(q, mobile="13800138000", phone="010-62345678")
+    task = _record(task, agent, Outcome.WRONG_NUMBER, number_dialled="010-62345678")
+    assert task.status == TaskStatus.OPEN and task.dead_numbers == ["+861062345678"]
+    assert live_numbers(task, task.policy.parties.get()) == [("mobile", "+8613800138000")]
+    task = _record(task, agent, Outcome.WRONG_NUMBER, number_dialled="138 0013 8000")
+    assert task.status == TaskStatus.FAILED
+    assert ContactFlag.objects.get(policy=task.policy, code="callback_wrong_number").field == "mobile"
 
 
 def test_wrong_number_with_single_number_fails_at_once(q, agent):
