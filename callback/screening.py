@@ -56,19 +56,20 @@ RESIDENT_ID_TYPES = (IdType.ID_CARD, IdType.HOUSEHOLD_REGISTER)
 OUTLET_CHANNELS = ("bancassurance", "broker")
 
 APPLICANT, INSURED, BENEFICIARY, SALES = (r.value for r in PartyRole)
+PERSON_FIELDS = ("name", "gender", "birth_date", "id_type", "id_no")
 
 # --- one policy's own fields ---------------------------------------------------------------------
 
 
 def _person_defects(
-    party: str, person: dict, *, today: dt.date, out: list, required: bool, field_suffix=""
+    party: str, person: dict, *, today: dt.date, out: list, required: Iterable[str], field_suffix=""
 ) -> None:
-    """Missing-field and id rules for one person. `person`: name, gender, birth_date, id_type, id_no."""
-    if required:
-        for field in ("name", "gender", "birth_date", "id_type", "id_no"):
-            if not person.get(field):
-                detail = f"unreadable: {person['raw_' + field]}" if person.get("raw_" + field) else "blank"
-                out.append((party, field + field_suffix, FlagCode.MISSING_FIELD, detail))
+    """Missing-field and id rules for one person. `person`: name, gender, birth_date, id_type, id_no;
+    `required`: the fields that must not be blank."""
+    for field in required:
+        if not person.get(field):
+            detail = f"unreadable: {person['raw_' + field]}" if person.get("raw_" + field) else "blank"
+            out.append((party, field + field_suffix, FlagCode.MISSING_FIELD, detail))
     id_no = person.get("id_no")
     if id_no and person.get("id_type") in RESIDENT_ID_TYPES:
         check = validators.check_resident_id(id_no, today=today)
@@ -117,7 +118,7 @@ def row_defects(
     """
     today = today or timezone.localdate()
     out: list[tuple[str, str, str, str]] = []
-    _person_defects(APPLICANT, applicant, today=today, out=out, required=True)
+    _person_defects(APPLICANT, applicant, today=today, out=out, required=PERSON_FIELDS)
     mobile, phone = applicant.get("mobile", ""), applicant.get("phone", "")
     if not mobile and not phone:
         out.append((APPLICANT, "mobile", FlagCode.MISSING_FIELD, "no mobile or landline"))
@@ -141,16 +142,19 @@ def row_defects(
         detail = f"unreadable: {raw_relation}" if raw_relation else "blank"
         out.append((INSURED, "relation", FlagCode.MISSING_FIELD, detail))
     if insured is not None:
-        _person_defects(INSURED, insured, today=today, out=out, required=relation != Relation.SELF)
+        required = PERSON_FIELDS if relation != Relation.SELF else ()
+        _person_defects(INSURED, insured, today=today, out=out, required=required)
         out.extend(_relation_defects(relation, applicant, insured))
     for seq, person in enumerate(beneficiaries):
         suffix = f"#{seq + 1}"
         if person.get("malformed"):
             out.append((BENEFICIARY, "beneficiaries" + suffix, FlagCode.MISSING_FIELD, "unreadable entry"))
             continue
-        if not person.get("name"):
-            out.append((BENEFICIARY, "name" + suffix, FlagCode.MISSING_FIELD, "blank"))
-        _person_defects(BENEFICIARY, person, today=today, out=out, required=False, field_suffix=suffix)
+        # A designated beneficiary's name, id type and number, and gender and birth date unless the id
+        # type carries them (FORMATS.md).
+        carries = person.get("id_type") in RESIDENT_ID_TYPES
+        required = PERSON_FIELDS if not carries else ("name", "id_type", "id_no")
+        _person_defects(BENEFICIARY, person, today=today, out=out, required=required, field_suffix=suffix)
     return out
 
 

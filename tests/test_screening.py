@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from callback import screening
-from callback.models import Agent, ContactFlag, FlagStatus
+from callback.models import Agent, ContactFlag, FlagStatus, Party
 
 from .factories_intake import (
     import_rows,
@@ -310,3 +310,40 @@ class TestRegistryRescreen:
         Party.objects.filter(role="applicant").update(mobile="123")
         screening.rescreen(policy_ids=list(Party.objects.values_list("policy_id", flat=True)), row_codes=True)
         assert live_codes() == {"mobile_invalid"}
+
+
+class TestBeneficiaries:
+    """A designated beneficiary needs name, gender, birth date, id type and number (FORMATS.md)."""
+
+    def test_gender_and_birth_date_required_where_the_id_type_does_not_carry_them(self, registries):
+        import_rows(row(beneficiaries="王芳|passport|E12345678|spouse|100"))
+        missing = set(
+            ContactFlag.objects.filter(code="missing_field", party="beneficiary").values_list(
+                "field", flat=True
+            )
+        )
+        assert missing == {"gender#1", "birth_date#1"}
+
+    def test_given_gender_and_birth_date_satisfy_the_rule(self, registries):
+        assert codes_for(beneficiaries="王芳|passport|E12345678|spouse|100|F|1962-03-04") == set()
+
+    def test_a_resident_id_carries_them(self, registries):
+        assert codes_for(beneficiaries="王芳|id_card|130104199504135189|child|100") == set()
+        party = Party.objects.get(role="beneficiary")
+        assert (party.gender, party.birth_date.isoformat()) == ("F", "1995-04-13")
+
+    def test_stated_gender_is_checked_against_the_id(self, registries):
+        codes = codes_for(beneficiaries="王芳|id_card|130104199504135189|child|100|M|1995-04-13")
+        assert codes == {"id_gender_mismatch"}
+
+    def test_id_type_and_number_required(self, registries):
+        import_rows(row(beneficiaries="王芳|||child|100|F|1995-04-13"))
+        missing = set(ContactFlag.objects.filter(code="missing_field").values_list("field", flat=True))
+        assert missing == {"id_type#1", "id_no#1"}
+
+
+class TestIdNumbersOfTheFirstGeneration:
+    def test_a_fifteen_digit_number_is_flagged_with_its_reason(self, registries):
+        import_rows(row(applicant_id_no="130426600908143"))
+        flag = ContactFlag.objects.get(code="id_invalid")
+        assert (flag.field, flag.detail) == ("id_no", "first_generation")
