@@ -46,6 +46,7 @@ REGISTRY_CODES = (
     FlagCode.PHONE_IS_COMPANY,
     FlagCode.ADDRESS_IS_OUTLET,
     FlagCode.AGENT_UNKNOWN,
+    FlagCode.AGENT_LEFT,
     FlagCode.AGENT_NAME_MISMATCH,
     FlagCode.OUTLET_UNKNOWN,
 )
@@ -263,6 +264,14 @@ def want_registry_flags(cursor) -> None:
         f"FROM {_P} p JOIN {SCOPE} s ON s.policy_id = p.id LEFT JOIN {_AG} a ON a.agent_code = p.agent_code "
         f"WHERE a.id IS NULL",
         [FlagCode.AGENT_UNKNOWN.value],
+    )
+    cursor.execute(
+        f"INSERT INTO {WANT} SELECT p.id, 'sales', 'agent_code', %s, "
+        f"CASE WHEN a.left_on IS NULL THEN p.agent_code || ' has left' "
+        f"ELSE p.agent_code || ' left on ' || CAST(a.left_on AS varchar(10)) END "
+        f"FROM {_P} p JOIN {SCOPE} s ON s.policy_id = p.id JOIN {_AG} a ON a.agent_code = p.agent_code "
+        f"WHERE a.status = 'left' AND (a.left_on IS NULL OR p.issue_date > a.left_on)",
+        [FlagCode.AGENT_LEFT.value],
     )
     cursor.execute(
         f"INSERT INTO {WANT} SELECT p.id, 'sales', 'agent_name', %s, "

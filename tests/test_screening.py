@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from callback import screening
+from callback import intake, screening
 from callback.models import Agent, ContactFlag, FlagStatus, Party
 
 from .factories_intake import (
@@ -13,6 +13,7 @@ from .factories_intake import (
     register_company_number,
     register_outlet,
     row,
+    write_csv,
 )
 
 pytestmark = pytest.mark.django_db
@@ -347,3 +348,39 @@ class TestIdNumbersOfTheFirstGeneration:
         import_rows(row(applicant_id_no="130426600908143"))
         flag = ContactFlag.objects.get(code="id_invalid")
         assert (flag.field, flag.detail) == ("id_no", "first_generation")
+
+
+class TestAgentLeft:
+    """`agent_left`: the registry says the salesperson left, and the policy was issued after `left_on`
+    (or `left_on` is blank). `left_on` is an optional column of the agents file."""
+
+    def import_agents(self, tmp_path, **values):
+        agent = {"agent_code": "A000001", "name": "徐磊", "mobile": "18628898923", "phones": ""}
+        agent |= {"branch_code": "B1101", "channel": "agency", "outlet_code": "", "status": "active"}
+        agent |= values
+        path = write_csv(tmp_path / "agents.csv", [agent], columns=list(agent))
+        return intake.import_registry(kind="agents", path=path)
+
+    def test_policy_issued_after_the_agent_left(self, tmp_path):
+        result = self.import_agents(tmp_path, status="left", left_on="2026-11-01")
+        assert result.unknown_columns == [] and Agent.objects.get().left_on.isoformat() == "2026-11-01"
+        assert codes_for(issue_date="2026-11-03") == {"agent_left"}
+        assert ContactFlag.objects.get(code="agent_left").detail == "A000001 left on 2026-11-01"
+
+    def test_policy_issued_before_the_agent_left(self, tmp_path):
+        self.import_agents(tmp_path, status="left", left_on="2026/11/05")
+        assert codes_for(issue_date="2026-11-03") == set()
+
+    def test_left_without_a_date(self, tmp_path):
+        self.import_agents(tmp_path, status="left", left_on="")
+        assert codes_for() == {"agent_left"}
+
+    def test_registry_change_flags_the_policies_already_imported(self, tmp_path):
+        self.import_agents(tmp_path)
+        assert codes_for(issue_date="2026-11-03") == set()
+        result = self.import_agents(tmp_path, status="left", left_on="2026-11-02")
+        assert result.flags_raised == {"agent_left": 1} and live_codes() == {"agent_left"}
+
+    def test_unreadable_left_on_rejects_the_row(self, tmp_path):
+        result = self.import_agents(tmp_path, status="left", left_on="soon")
+        assert result.rejected == 1 and not Agent.objects.exists()

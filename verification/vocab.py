@@ -86,6 +86,7 @@ class FlagCode(models.TextChoices):
     PHONE_SHARED = "phone_shared", _("Phone shared by different applicants")
     ADDRESS_IS_OUTLET = "address_is_outlet", _("Address is an outlet's or branch's")
     AGENT_UNKNOWN = "agent_unknown", _("Salesperson unknown")
+    AGENT_LEFT = "agent_left", _("Salesperson had left")
     AGENT_NAME_MISMATCH = "agent_name_mismatch", _("Salesperson name differs from registry")
     OUTLET_UNKNOWN = "outlet_unknown", _("Outlet unknown")
     CALLBACK_WRONG_NUMBER = "callback_wrong_number", _("Callback reached a wrong number")
