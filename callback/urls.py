@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .telephony import views as telephony_views
 from .views import calls, flags, home, imports, policies, queue, scripts, workspace
 
 urlpatterns = [
@@ -12,3 +13,4 @@ urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
+urlpatterns += telephony_views.urlpatterns
