@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from verification.vocab import FlagCode, PartyRole
+from verification.vocab import FlagCode
 
 from .audit import record_audit
 from .models import ContactFlag, FlagStatus, Party
@@ -80,7 +80,7 @@ def flag_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[ContactFl
 
 def with_applicant(qs: QuerySet[ContactFlag]) -> QuerySet[ContactFlag]:
     """Adds the applicant's name and mobile (for the list; mask the mobile before showing it)."""
-    applicants = Party.objects.filter(policy=OuterRef("policy_id"), role=PartyRole.APPLICANT).order_by("seq")
+    applicants = Party.objects.applicants().filter(policy=OuterRef("policy_id"))
     return qs.annotate(
         applicant_name=Subquery(applicants.values("name")[:1]),
         applicant_mobile=Subquery(applicants.values("mobile")[:1]),

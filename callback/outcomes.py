@@ -1,4 +1,4 @@
-"""What an attempt's outcome does to its task: retry rules, appointments, failures, flags (queue issue).
+"""What an attempt's outcome does to its task: retry rules, appointments, failures, flags.
 
 `plan_retry` and `may_fail_unreachable` are pure, so bench/queue_sim.py simulates the very rules
 that `record_attempt` applies.
@@ -8,14 +8,14 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from verification.validators import normalize_phone
 from verification.vocab import FlagCode, Outcome, PartyRole
 
-from .models import CallAttempt, CallbackTask, ContactFlag, Party, RetryRule, TaskStatus
+from .models import FLAG_DETAIL_LENGTH, CallAttempt, CallbackTask, ContactFlag, Party, RetryRule, TaskStatus
 from .models.flags import ACTIVE_FLAG_STATUSES
 from .queue import TaskNotHeld, holds_or_may_take
 from .schedule import CallingHours, load_holidays
@@ -37,11 +37,10 @@ DEFAULT_RETRIES: dict[str, Retry] = {
     Outcome.BUSY: Retry(dt.timedelta(minutes=30)),
     Outcome.HUNG_UP: Retry(dt.timedelta(hours=2), max_per_day=3),
 }
-RETRY_OUTCOMES = frozenset(DEFAULT_RETRIES)
 REVIEW_OUTCOMES = frozenset({Outcome.VERIFIED_WITH_ISSUES, Outcome.FAILED_IDENTITY, Outcome.REFUSED})
 
 # Before a task may fail as unreachable: at least this many attempts on at least this many days
-# (company rule written down in the queue issue), when the window allows.
+# (a company rule), when the window allows.
 MIN_ATTEMPTS_BEFORE_UNREACHABLE = 3
 MIN_DAYS_BEFORE_UNREACHABLE = 2
 
@@ -119,25 +118,27 @@ def _field_dialled(task: CallbackTask, applicant: Party | None, dialled: str) ->
     return "mobile", dialled
 
 
-def raise_callback_flag(*, task: CallbackTask, code: str, field: str, detail: str, by=None) -> ContactFlag:
-    """One live flag per (policy, party, field, code): a second failure refreshes nothing."""
-    flag = ContactFlag.objects.filter(
-        policy_id=task.policy_id,
-        party=PartyRole.APPLICANT,
-        field=field,
-        code=code,
-        status__in=ACTIVE_FLAG_STATUSES,
-    ).first()
-    if flag is None:
-        flag = ContactFlag.objects.create(
-            policy_id=task.policy_id,
-            party=PartyRole.APPLICANT,
-            field=field,
-            code=code,
-            detail=detail[:300],
-            raised_by=by,
-        )
-    return flag
+def raise_callback_flag(
+    *, task: CallbackTask, code: str, field: str, detail: str, by=None
+) -> tuple[ContactFlag, bool]:
+    """Raise a flag on the applicant's `field` from a callback: (the flag, whether it is new).
+
+    One live flag per (policy, party, field, code): a live one is kept and a second failure refreshes
+    nothing, also when another request raises the same flag at the same moment (the partial unique
+    constraint on ContactFlag turns the second insert into an IntegrityError).
+    """
+    lookup = {"policy_id": task.policy_id, "party": PartyRole.APPLICANT, "field": field, "code": code}
+    live = ContactFlag.objects.filter(**lookup, status__in=ACTIVE_FLAG_STATUSES)
+    flag = live.first()
+    if flag is not None:
+        return flag, False
+    try:
+        with transaction.atomic():
+            return ContactFlag.objects.create(
+                **lookup, detail=detail[:FLAG_DETAIL_LENGTH], raised_by=by
+            ), True
+    except IntegrityError:
+        return live.get(), False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,9 +182,7 @@ def record_attempt(
     if outcome == Outcome.CALLBACK_REQUESTED:
         _check_appointment(locked, appointment_at, now, hours, holidays)
 
-    applicant = (
-        Party.objects.filter(policy_id=locked.policy_id, role=PartyRole.APPLICANT).order_by("seq").first()
-    )
+    applicant = Party.objects.applicant_of(locked.policy_id)
     attempt = attempt or CallAttempt(task=locked, agent=agent)
     attempt.outcome, attempt.ended_at, attempt.notes = outcome, now, notes
     attempt.number_dialled = number_dialled or attempt.number_dialled

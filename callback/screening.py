@@ -24,9 +24,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from verification import validators
-from verification.vocab import FlagCode, IdType, PartyRole, Relation
+from verification.vocab import Channel, FlagCode, IdType, PartyRole, Relation
 
-from .models import Agent, ContactFlag, Outlet, Party, Policy, RegistryPhone
+from .models import FLAG_DETAIL_LENGTH, Agent, ContactFlag, Outlet, Party, Policy, RegistryPhone
 from .sql import analyze, create_temp_table
 
 CORRECTED_BY_IMPORT = "corrected by import"
@@ -51,12 +51,16 @@ REGISTRY_CODES = (
     FlagCode.OUTLET_UNKNOWN,
 )
 SHARED_CODES = (FlagCode.PHONE_SHARED,)
-SCREENING_CODES = ROW_CODES + REGISTRY_CODES + SHARED_CODES
 # Id types whose number is the resident id number (a household register carries the same number).
 RESIDENT_ID_TYPES = (IdType.ID_CARD, IdType.HOUSEHOLD_REGISTER)
-OUTLET_CHANNELS = ("bancassurance", "broker")
+# Channels whose policies must name a known outlet.
+OUTLET_CHANNELS = (Channel.BANCASSURANCE.value, Channel.BROKER.value)
 
-APPLICANT, INSURED, BENEFICIARY, SALES = (r.value for r in PartyRole)
+APPLICANT, INSURED, BENEFICIARY = (
+    PartyRole.APPLICANT.value,
+    PartyRole.INSURED.value,
+    PartyRole.BENEFICIARY.value,
+)
 PERSON_FIELDS = ("name", "gender", "birth_date", "id_type", "id_no")
 
 # --- one policy's own fields ---------------------------------------------------------------------
@@ -216,7 +220,8 @@ def prepare_tables(cursor) -> None:
         create_temp_table(
             cursor,
             name,
-            "policy_id bigint, party varchar(12), field varchar(40), code varchar(32), detail varchar(300)",
+            f"policy_id bigint, party varchar(12), field varchar(40), code varchar(32), "
+            f"detail varchar({FLAG_DETAIL_LENGTH})",
         )
     create_temp_table(cursor, SCOPE, "policy_id bigint PRIMARY KEY")
     create_temp_table(cursor, NUMBERS, "number varchar(20) PRIMARY KEY")
@@ -285,8 +290,8 @@ def want_registry_flags(cursor) -> None:
         f"CASE WHEN p.outlet_code = '' THEN 'blank' ELSE p.outlet_code || ' not in registry' END "
         f"FROM {_P} p JOIN {SCOPE} s ON s.policy_id = p.id "
         f"LEFT JOIN {_OU} o ON o.outlet_code = p.outlet_code "
-        f"WHERE p.channel IN ('bancassurance', 'broker') AND o.id IS NULL",
-        [FlagCode.OUTLET_UNKNOWN.value],
+        f"WHERE p.channel IN (%s, %s) AND o.id IS NULL",
+        [FlagCode.OUTLET_UNKNOWN.value, *OUTLET_CHANNELS],
     )
 
 
@@ -353,7 +358,8 @@ def reconcile(cursor, *, codes: Iterable[str], scope_sql: str, now: dt.datetime)
     if raised:
         cursor.execute(
             f"INSERT INTO {_F} (policy_id, party, field, code, detail, status, raised_at, close_reason) "
-            f"SELECT policy_id, party, field, code, SUBSTR(detail, 1, 300), 'open', %s, '' FROM {FRESH}",
+            f"SELECT policy_id, party, field, code, SUBSTR(detail, 1, {FLAG_DETAIL_LENGTH}), 'open', %s, '' "
+            f"FROM {FRESH}",
             [stamp],
         )
         if sum(raised.values()) >= ANALYZE_AFTER_FLAGS:
@@ -415,7 +421,7 @@ def _want_row_flags_from_db(cursor, policy_ids: Iterable[int] | None) -> None:
     rows = []
     for policy in policies.iterator(chunk_size=500):
         for party, field, code, detail in policy_row_defects(policy):
-            rows.append((policy.id, party, field, str(code), detail[:300]))
+            rows.append((policy.id, party, field, str(code), detail[:FLAG_DETAIL_LENGTH]))
     if rows:
         cursor.executemany(f"INSERT INTO {WANT} VALUES (%s, %s, %s, %s, %s)", rows)
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .telephony import views as telephony_views
-from .views import calls, flags, home, imports, policies, queue, scripts, workspace
+from .views import calls, flags, home, imports, policies, scripts, supervision, workspace
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,5 +12,5 @@ urlpatterns += policies.urlpatterns
 urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
-urlpatterns += queue.urlpatterns
+urlpatterns += supervision.urlpatterns
 urlpatterns += telephony_views.urlpatterns

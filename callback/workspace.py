@@ -10,20 +10,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from verification import scripts
 from verification.models import Question, ScriptVersion
-from verification.vocab import Outcome, PartyRole
+from verification.vocab import Outcome
 
 from . import outcomes, queue
 from .models import CallAttempt, CallbackTask, ContactFlag, Party
-from .models.flags import ACTIVE_FLAG_STATUSES
 from .privacy import mask_phone
-from .scripting import identity_reference, script_context, version_for_policy
+from .script_for_policy import identity_reference, script_context, version_for_policy
 
 
 class CallError(ValidationError):
@@ -41,46 +40,17 @@ def held_tasks(agent):
     return (
         CallbackTask.objects.filter(holder=agent, lease_expires_at__gt=timezone.now())
         .select_related("policy")
-        .prefetch_related(
-            Prefetch("policy__parties", queryset=Party.objects.filter(role=PartyRole.APPLICANT))
-        )
+        .prefetch_related(Prefetch("policy__parties", queryset=Party.objects.applicants()))
     )
 
 
 def open_attempt_for(*, task: CallbackTask, agent) -> CallAttempt | None:
-    return CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True).first()
-
-
-# A task no published script covers waits this long before it is offered again, so the agents' queue
-# moves on while the admins (who see it on the scripts page) publish a script for it.
-UNSCRIPTED_RETRY = dt.timedelta(hours=1)
-MAX_UNSCRIPTED_SKIPS = 5
-
-
-def claim_scripted_task(*, agent) -> tuple[CallbackTask | None, ScriptVersion | None, str]:
-    """Claim the next callback that a published script covers, with that script's version.
-
-    A policy no published script covers cannot be worked: its task goes back to the queue for
-    UNSCRIPTED_RETRY and the admins see it (`scripting.tasks_without_script`). Returns the task, its
-    version and the number of the last policy set aside (for the agent's message).
-    """
-    skipped = ""
-    for _attempt in range(MAX_UNSCRIPTED_SKIPS):
-        task = queue.claim_next_task(agent=agent)
-        if task is None:
-            return None, None, skipped
-        version = version_for_policy(task.policy)
-        if version is not None:
-            return task, version, skipped
-        CallbackTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + UNSCRIPTED_RETRY)
-        queue.release_task(task=task, agent=agent)
-        skipped = task.policy.policy_no
-    return None, None, skipped
+    return CallAttempt.objects.open_for(task=task, agent=agent).first()
 
 
 def take_next(*, agent) -> TakeResult:
     """Claim the next callback and open an attempt on the script that covers it."""
-    task, version, skipped = claim_scripted_task(agent=agent)
+    task, version, skipped = queue.claim_scripted_task(agent=agent)
     if task is None:
         return TakeResult(None, without_script=skipped)
     with transaction.atomic():
@@ -97,11 +67,7 @@ def _lock_held(*, task_id: int, agent) -> CallbackTask:
 
 
 def _attempt(task: CallbackTask, agent) -> CallAttempt:
-    attempt = (
-        CallAttempt.objects.select_for_update()
-        .filter(task=task, agent=agent, outcome="", ended_at__isnull=True)
-        .first()
-    )
+    attempt = CallAttempt.objects.select_for_update().open_for(task=task, agent=agent).first()
     if attempt is None:  # e.g. the task was claimed before the workspace existed
         attempt = CallAttempt.objects.create(
             task=task, agent=agent, script_version=version_for_policy(task.policy)
@@ -174,24 +140,16 @@ def _raise_flags(*, task: CallbackTask, agent, state: scripts.ScriptState) -> li
     """The contact flags the script's failing answers call for; an existing live flag is kept."""
     raised = []
     for question, entry in state.flags:
-        lookup = {
-            "policy": task.policy,
-            "party": PartyRole.APPLICANT,
-            "field": question.flag_field or "phone",
-            "code": question.fail_flag,
-        }
-        if ContactFlag.objects.filter(**lookup, status__in=ACTIVE_FLAG_STATUSES).exists():
-            continue
         detail = _("Callback on %(date)s: “%(text)s” → %(answer)s") % {
             "date": timezone.localdate().isoformat(),
             "text": entry.get("text", "")[:200],
             "answer": entry.get("answer"),
         }
-        try:
-            with transaction.atomic():
-                raised.append(ContactFlag.objects.create(**lookup, detail=detail[:300], raised_by=agent))
-        except IntegrityError:  # raised by someone else a moment ago: one live flag per defect
-            pass
+        flag, created = outcomes.raise_callback_flag(
+            task=task, code=question.fail_flag, field=question.flag_field or "phone", detail=detail, by=agent
+        )
+        if created:
+            raised.append(flag)
     return raised
 
 
@@ -243,7 +201,7 @@ def close_call(
 def release(*, task_id: int, agent) -> None:
     """Give the callback back to the queue; the unfinished attempt is discarded."""
     task = _lock_held(task_id=task_id, agent=agent)
-    CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True).delete()
+    CallAttempt.objects.open_for(task=task, agent=agent).delete()
     queue.release_task(task=task, agent=agent)
 
 
@@ -341,7 +299,7 @@ def call_page(*, task: CallbackTask, agent) -> CallPage:
     )
     earlier = [a for a in attempts if a is not attempt and (a.outcome or a.ended_at)]
     applicant = task.policy.applicant
-    # Until click-to-call (telephony issue) the agent dials by hand, so the numbers are shown here.
+    # Without click-to-call the agent dials by hand, so the numbers are shown here.
     numbers = [
         (which, getattr(applicant, which))
         for which in ("mobile", "phone")

@@ -17,19 +17,9 @@ from callback.queue import TaskNotHeld, claim_next_task
 from callback.schedule import CallingHours
 from verification.vocab import Outcome
 
-from .factories_queue import NOW, agent_in, at, open_task, queue, supervisor  # noqa: F401
+from .factories.queue import NOW, agent_in, at, open_task, queue, supervisor  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def q():
-    return queue("main")
-
-
-@pytest.fixture
-def agent(q):
-    return agent_in(q, "li")
 
 
 def _record(task, agent, outcome, now=NOW, **kwargs):

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from callback.models import CallbackTask, TaskStatus
 from callback.schedule import CallingHours, start_of_day
 
-from .factories_queue import agent_in, open_task, queue, supervisor  # noqa: F401
+from .factories.queue import agent_in, open_task, queue, supervisor  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +42,6 @@ def due_task(q):
     task.next_attempt_at = timezone.now() - dt.timedelta(minutes=1)
     task.save()
     return task
-
-
-@pytest.fixture
-def agent(q):
-    return agent_in(q, "li")
 
 
 def test_claim_returns_masked_summary_then_204_when_nothing_due(agent, due_task):

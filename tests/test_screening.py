@@ -6,7 +6,7 @@ from django.test import override_settings
 from callback import intake, screening
 from callback.models import Agent, ContactFlag, FlagStatus, Party
 
-from .factories_intake import (
+from .factories.intake import (
     import_rows,
     live_codes,
     register_agent,

@@ -39,8 +39,6 @@ class Check:
         return self.ok
 
 
-OK = Check(True)
-
 _SEPARATORS = re.compile(r"[\s\-()（）—–.·]")
 _DIGITS = re.compile(r"[0-9]+")
 _MOBILE_SHAPE = re.compile(r"1[3-9]\d{9}")

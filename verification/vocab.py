@@ -94,8 +94,18 @@ class FlagCode(models.TextChoices):
     CALLBACK_UNREACHABLE = "callback_unreachable", _("Applicant unreachable in the free-look period")
 
 
+class QuestionKind(models.TextChoices):
+    """What a script question asks for (Question.kind)."""
+
+    YES_NO = "yes_no", _("Yes / no")
+    CHOICE = "choice", _("Single choice")
+    DATE = "date", _("Date")
+    TEXT = "text", _("Free text")
+    IDENTITY = "identity", _("Identity check")
+
+
 class Outcome(models.TextChoices):
-    """How an agent closes a call attempt (issue: verification scripts and workspace)."""
+    """How an agent closes a call attempt."""
 
     VERIFIED = "verified", _("Verified")
     VERIFIED_WITH_ISSUES = "verified_with_issues", _("Verified with issues")

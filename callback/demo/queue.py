@@ -1,4 +1,4 @@
-"""Demo step: queues, teams, holidays and callback tasks in every state, relative to now (queue issue).
+"""Demo step: queues, teams, holidays and callback tasks in every state, relative to now.
 
 Idempotent: queues, rules and holidays are get-or-create; a task is shaped only while it has no
 attempt yet, so a second run leaves the same counts.
@@ -15,6 +15,7 @@ from ..models import (
     CallAttempt,
     CallbackTask,
     Holiday,
+    Party,
     Policy,
     Queue,
     RoutingRule,
@@ -183,5 +184,5 @@ def _shape_tasks(users, now: dt.datetime) -> None:
 
 
 def _number(task: CallbackTask) -> str:
-    party = task.policy.parties.filter(role="applicant").first()
+    party = Party.objects.applicant_of(task.policy_id)
     return (party.mobile or party.phone) if party else ""

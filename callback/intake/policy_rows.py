@@ -25,6 +25,7 @@ from verification.vocab import (
 )
 
 from .. import screening
+from ..models import FLAG_DETAIL_LENGTH
 
 POLICY_COLUMNS = (
     "policy_no",
@@ -358,5 +359,8 @@ def parse_policy_row(
                 share_percent=person["share"],
             )
         )
-    flags = [StagedFlag(line, party, field, str(code), text[:300]) for party, field, code, text in defects]
+    flags = [
+        StagedFlag(line, party, field, str(code), text[:FLAG_DETAIL_LENGTH])
+        for party, field, code, text in defects
+    ]
     return ParsedPolicy(line, policy_no, digest, policy, parties, flags)

@@ -1,5 +1,5 @@
 from .audit import AuditEvent
-from .flags import ContactFlag, FlagStatus
+from .flags import FLAG_DETAIL_LENGTH, ContactFlag, FlagStatus
 from .imports import ImportKind, ImportRun, ImportStatus
 from .policies import Party, Policy
 from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
@@ -9,6 +9,7 @@ from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskStatus
 from .telephony import CallEvent, Recording, SmsMessage, SmsOptOut, SmsTemplate
 
 __all__ = [
+    "FLAG_DETAIL_LENGTH",
     "CallEvent",
     "Recording",
     "SmsMessage",

@@ -1,8 +1,8 @@
-"""Factories and helpers for the workspace and script tests (verification scripts issue)."""
+"""Factories and helpers for the workspace and script tests."""
 
 import datetime as dt
 
-from . import factories
+from .. import factories
 
 ALL_DAY = {
     "weekday_start": dt.time(0, 0),

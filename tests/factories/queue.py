@@ -8,7 +8,7 @@ from callback.roles import AGENT, SUPERVISOR
 from callback.schedule import deadline_for, free_look_window, start_of_day
 from verification.validators import normalize_phone
 
-from .factories import (
+from . import (
     PartyFactory,
     PolicyFactory,
     QueueFactory,

@@ -67,8 +67,7 @@ def task_list(request):
         request.GET.get("page")
     )
     applicants = {
-        p.policy_id: p
-        for p in Party.objects.filter(policy_id__in=[t.policy_id for t in page], role="applicant", seq=0)
+        p.policy_id: p for p in Party.objects.applicants().filter(policy_id__in=[t.policy_id for t in page])
     }
     for task in page:
         party = applicants.get(task.policy_id)
