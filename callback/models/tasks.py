@@ -113,6 +113,12 @@ class CallbackTask(models.Model):
                 condition=Q(status="open", appointment_at__isnull=False),
                 name="task_due_appointments",
             ),
+            # The supervisors' task list, in its order (deadline, id), whole and by status: a page of 50
+            # reads 50 index entries instead of sorting a million tasks (bench/RESULTS.md, pages).
+            models.Index(fields=["deadline", "id"], name="task_list_order"),
+            models.Index(fields=["status", "deadline", "id"], name="task_list_status_order"),
+            # The live queue counts tasks closed this week: found here, not among every closed task.
+            models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="task_closed"),
         ]
         permissions = [("work_callbacktask", _("Can work callback tasks"))]
 
@@ -171,6 +177,9 @@ class CallAttempt(models.Model):
         indexes = [
             models.Index(fields=["agent", "started_at"]),
             models.Index(fields=["outcome", "started_at"]),
+            # Recent calls (supervisors), newest first, whole and by outcome.
+            models.Index(fields=["ended_at", "id"], condition=~Q(outcome=""), name="attempt_recent"),
+            models.Index(fields=["outcome", "ended_at", "id"], name="attempt_outcome_recent"),
         ]
         constraints = [
             # Twilio's call creation is not idempotent: a double click, a second tab or a retried

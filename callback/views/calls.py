@@ -1,6 +1,5 @@
 """Recent call attempts with their outcome and the exact script text read (supervisors, admins)."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import path
 
@@ -8,6 +7,7 @@ from verification.vocab import Outcome
 
 from ..audit import record_audit
 from ..models import CallAttempt
+from ..paging import LongListPaginator
 from ..roles import ADMIN, SUPERVISOR, role_required
 
 
@@ -21,7 +21,7 @@ def attempt_list(request):
     outcome = request.GET.get("outcome", "")
     if outcome in Outcome.values:
         attempts = attempts.filter(outcome=outcome)
-    page = Paginator(attempts, 50).get_page(request.GET.get("page"))
+    page = LongListPaginator(attempts, 50).get_page(request.GET.get("page"))
     record_audit(
         user=request.user,
         action="view_attempts",

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +13,7 @@ from .. import supervision
 from ..audit import record_audit
 from ..models import CallbackTask, Party, Queue, TaskStatus
 from ..outcomes import AttemptError, review_task
+from ..paging import LongListPaginator
 from ..privacy import mask_phone
 from ..roles import ADMIN, SUPERVISOR, role_required
 
@@ -56,16 +56,15 @@ def dashboard(request):
     template = (
         "callback/_dashboard_panel.html" if request.headers.get("HX-Request") else "callback/dashboard.html"
     )
-    return render(request, template, {"board": supervision.dashboard()})
+    return render(request, template, {"board": supervision.live_dashboard()})
 
 
 @role_required(SUPERVISOR, ADMIN)
 def task_list(request):
     form = TaskFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(supervision.task_list(**{k: v for k, v in filters.items() if v}), 50).get_page(
-        request.GET.get("page")
-    )
+    tasks = supervision.task_list(**{k: v for k, v in filters.items() if v})
+    page = LongListPaginator(tasks, 50).get_page(request.GET.get("page"))
     applicants = {
         p.policy_id: p for p in Party.objects.applicants().filter(policy_id__in=[t.policy_id for t in page])
     }
