@@ -226,6 +226,19 @@ def _beneficiaries(text: str) -> list[dict]:
     return people
 
 
+def _staged_person(line: int, role: str, seq: int, person: dict) -> StagedParty:
+    return StagedParty(
+        line=line,
+        role=role,
+        seq=seq,
+        name=person.get("name", ""),
+        gender=person.get("gender", ""),
+        birth_date=person.get("birth_date") or None,
+        id_type=person.get("id_type", ""),
+        id_no=person.get("id_no", ""),
+    )
+
+
 def identify_row(row: dict[str, str]) -> tuple[str, str] | str:
     """(policy_no, digest of the row) — or why the row cannot be identified or placed (FORMATS.md)."""
     policy_no = row.get("policy_no", "").strip()
@@ -310,15 +323,7 @@ def parse_policy_row(
         return validators.normalize_phone(raw) if raw else ""
 
     parties = [
-        StagedParty(
-            line=line,
-            role="applicant",
-            seq=0,
-            name=applicant["name"],
-            gender=applicant["gender"],
-            birth_date=applicant["birth_date"] or None,
-            id_type=applicant["id_type"],
-            id_no=applicant["id_no"],
+        _staged_person(line, "applicant", 0, applicant)._replace(
             mobile=mobile[:40],
             mobile_e164=norm(mobile, mobile_check),
             phone=phone[:40],
@@ -331,32 +336,11 @@ def parse_policy_row(
     # "May be blank when insured_relation is self": then the applicant party is the insured too, and
     # no copy of it is stored (half the party rows of a typical file). A blank relation keeps its row.
     if has_insured or relation != Relation.SELF:
-        parties.append(
-            StagedParty(
-                line=line,
-                role="insured",
-                seq=0,
-                name=insured["name"],
-                gender=insured["gender"],
-                birth_date=insured["birth_date"] or None,
-                id_type=insured["id_type"],
-                id_no=insured["id_no"],
-                relation=relation,
-            )
-        )
+        parties.append(_staged_person(line, "insured", 0, insured)._replace(relation=relation))
     for seq, person in enumerate(beneficiaries):
         parties.append(
-            StagedParty(
-                line=line,
-                role="beneficiary",
-                seq=seq,
-                name=person["name"],
-                gender=person.get("gender", ""),
-                birth_date=person.get("birth_date") or None,
-                id_type=person.get("id_type", ""),
-                id_no=person.get("id_no", ""),
-                relation=person["relation"],
-                share_percent=person["share"],
+            _staged_person(line, "beneficiary", seq, person)._replace(
+                relation=person["relation"], share_percent=person["share"]
             )
         )
     flags = [

@@ -11,10 +11,9 @@ from django.views.decorators.http import require_POST
 
 from .. import supervision
 from ..audit import record_audit
-from ..models import CallbackTask, Party, Queue, TaskStatus
+from ..models import CallbackTask, Queue, TaskStatus
 from ..outcomes import AttemptError, review_task
 from ..paging import LongListPaginator
-from ..privacy import mask_phone
 from ..roles import ADMIN, SUPERVISOR, role_required
 
 
@@ -65,13 +64,7 @@ def task_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     tasks = supervision.task_list(**{k: v for k, v in filters.items() if v})
     page = LongListPaginator(tasks, 50).get_page(request.GET.get("page"))
-    applicants = {
-        p.policy_id: p for p in Party.objects.applicants().filter(policy_id__in=[t.policy_id for t in page])
-    }
-    for task in page:
-        party = applicants.get(task.policy_id)
-        task.applicant_name = supervision.mask_name(party.name) if party else ""
-        task.applicant_phone = mask_phone(party.mobile or party.phone) if party else ""
+    supervision.with_masked_applicants(page)
     record_audit(
         user=request.user,
         action="view_task_list",
