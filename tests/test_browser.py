@@ -131,8 +131,8 @@ def test_an_agents_day(live_server, allow_orm_beside_playwright):
         page.select_option("#outcome", "no_answer")
         page.fill("#notes", "响铃无人接听")
         page.wait_for_function(
-            "document.getElementById('notes-status').textContent.trim() !== ''"
-        )  # autosaved
+            "() => document.getElementById('notes-status').textContent.trim() !== ''"
+        )  # autosaved (a function, not an expression: the CSP forbids eval)
         page.screenshot(path=SHOTS / "workspace_5_no_answer.png")
         with page.expect_navigation():
             page.click("#close-button")
