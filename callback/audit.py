@@ -67,9 +67,11 @@ def record_audit(
     detail: dict | None = None,
     context: AuditContext | None = None,
     request=None,
+    ip: str | None = None,
 ) -> AuditEvent:
-    """Record an audit event; services pass `context`, a view recording for itself may pass `request`."""
-    context = context or AuditContext.of(request)
+    """Record an audit event; services pass `context` (or an `ip`), a view recording for itself may
+    pass `request`."""
+    context = context or AuditContext(ip=ip or client_ip(request))
     return AuditEvent.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None,
         action=action,
