@@ -22,7 +22,7 @@ from verification.models import ScriptVersion
 from . import sql
 from .models import CallbackTask, Holiday, Queue, StaffProfile, TaskStatus, Team
 from .schedule import CallingHours, load_holidays
-from .script_for_policy import version_for_policy
+from .script_for_policy import version_for_task
 
 
 def lease_length() -> dt.timedelta:
@@ -252,7 +252,7 @@ def claim_scripted_task(*, agent) -> tuple[CallbackTask | None, ScriptVersion | 
         task = claim_next_task(agent=agent)
         if task is None:
             return None, None, skipped
-        version = version_for_policy(task.policy)
+        version = version_for_task(task)
         if version is not None:
             return task, version, skipped
         CallbackTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + UNSCRIPTED_RETRY)

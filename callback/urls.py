@@ -1,7 +1,18 @@
 from django.urls import path
 
 from .telephony import views as telephony_views
-from .views import calls, ecallback, flags, home, imports, policies, scripts, supervision, workspace
+from .views import (
+    calls,
+    duties,
+    ecallback,
+    flags,
+    home,
+    imports,
+    policies,
+    scripts,
+    supervision,
+    workspace,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,5 +24,6 @@ urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += supervision.urlpatterns
+urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns

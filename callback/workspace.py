@@ -23,7 +23,7 @@ from verification.vocab import Outcome
 from . import outcomes, queue
 from .models import CallAttempt, CallbackTask, Party
 from .privacy import mask_address, mask_phone
-from .script_for_policy import script_context, version_for_policy
+from .script_for_policy import script_context, version_for_task
 
 
 class CallError(ValidationError):
@@ -70,9 +70,7 @@ def _lock_held(*, task_id: int, agent) -> CallbackTask:
 def _attempt(task: CallbackTask, agent) -> CallAttempt:
     attempt = CallAttempt.objects.select_for_update().open_for(task=task, agent=agent).first()
     if attempt is None:  # e.g. the task was claimed before the workspace existed
-        attempt = CallAttempt.objects.create(
-            task=task, agent=agent, script_version=version_for_policy(task.policy)
-        )
+        attempt = CallAttempt.objects.create(task=task, agent=agent, script_version=version_for_task(task))
     if attempt.script_version_id is None:
         raise CallError(_("No published script covers this policy."))
     return attempt
@@ -244,7 +242,7 @@ def call_page(*, task: CallbackTask, agent) -> CallPage:
     attempt = next(
         (a for a in attempts if a.agent_id == agent.pk and not a.outcome and a.ended_at is None), None
     )
-    version = attempt.script_version if attempt else version_for_policy(task.policy)
+    version = attempt.script_version if attempt else version_for_task(task)
     questions = questions_of(version)
     context = script_context(policy=task.policy, task=task, caller=agent)
     lines, state = script_lines(

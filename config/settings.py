@@ -279,6 +279,9 @@ PHONE_SHARED_THRESHOLD = int(os.environ.get("PHONE_SHARED_THRESHOLD", "3"))
 # process; unset: one per core).
 INTAKE_WORKERS = int(os.environ.get("INTAKE_WORKERS") or os.cpu_count() or 1)
 INSURER_HOTLINE = os.environ.get("INSURER_HOTLINE", "95519")
+# Management duties (callback/accountability/): days a branch has to correct defective customer data
+# after a correction request (第八条: fee holds run until then, deductions after).
+CORRECTION_DAYS = int(os.environ.get("CORRECTION_DAYS", "30"))
 
 # Queue (callback/queue.py): how long a claimed task stays with its agent without a heartbeat, and how
 # long an appointment waits for its own agent before anyone may take it.

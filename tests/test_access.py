@@ -70,6 +70,16 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    # Management duties (#14): supervisors and admins; only admins start a campaign (a POST).
+    "duties_home": (SUPERVISOR, ADMIN),
+    "fee_holds": (SUPERVISOR, ADMIN),
+    "salespeople": (SUPERVISOR, ADMIN),
+    "sample_list": (SUPERVISOR, ADMIN),
+    "sample_detail": (SUPERVISOR, ADMIN),
+    "sample_check": (SUPERVISOR, ADMIN),
+    "back_book": (SUPERVISOR, ADMIN),
+    "branch_inspection": (SUPERVISOR, ADMIN),
+    "regulator_tables": (SUPERVISOR, ADMIN),
     # The applicant's e-callback: public, but only through a live link's token; a guessed one is 404.
     "ecallback_start": (),
     "ecallback_code": (),

@@ -49,6 +49,7 @@ def seed_users() -> dict[str, User]:
 
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
+    from ..accountability import demo as duties_demo
     from . import calls, ecallback, flags, policies, queue
 
     return [
@@ -57,4 +58,5 @@ def steps():
         ("queues and callback tasks", queue.seed),
         ("call attempts", calls.seed),
         ("e-callbacks", ecallback.seed),
+        ("management duties", duties_demo.seed),
     ]

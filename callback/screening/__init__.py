@@ -22,6 +22,7 @@ from .rules import (
     SHARED_CODES,
     policy_row_defects,
     row_defects,
+    term_defects,
 )
 from .sets import NUMBERS, SCOPE, WANT, applicant_numbers_sql, prepare_tables, rescreen, screen
 
@@ -46,4 +47,5 @@ __all__ = [
     "row_defects",
     "screen",
     "sync_registry_phones",
+    "term_defects",
 ]

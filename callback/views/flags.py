@@ -54,6 +54,7 @@ class FlagFilterForm(forms.Form):
         label=gettext_lazy("Channel"), choices=_blank(Channel.choices), required=False
     )
     agent = forms.CharField(label=gettext_lazy("Salesperson number"), max_length=40, required=False)
+    outlet = forms.CharField(label=gettext_lazy("Outlet code"), max_length=40, required=False)
     raised_from = forms.DateField(
         label=gettext_lazy("Raised from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
