@@ -2,6 +2,7 @@ from django.urls import path
 
 from .telephony import views as telephony_views
 from .views import (
+    calling,
     calls,
     duties,
     ecallback,
@@ -27,3 +28,4 @@ urlpatterns += supervision.urlpatterns
 urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns
+urlpatterns += calling.urlpatterns

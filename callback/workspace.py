@@ -20,7 +20,7 @@ from verification import scripts
 from verification.models import Question, ScriptVersion
 from verification.vocab import Outcome
 
-from . import outcomes, queue
+from . import outcomes, queue, telephony
 from .models import CallAttempt, CallbackTask, Party
 from .privacy import mask_address, mask_phone
 from .script_for_policy import script_context, version_for_task
@@ -136,7 +136,7 @@ def close_call(
     else:
         appointment_at = None
     try:
-        return outcomes.close_attempt(
+        closed = outcomes.close_attempt(
             task=task,
             agent=agent,
             outcome=outcome,
@@ -146,13 +146,23 @@ def close_call(
         )
     except (outcomes.AttemptError, queue.TaskNotHeld) as exc:  # the script's rules, calling hours…
         raise CallError(str(exc)) from exc
+    telephony.end_call_of_closed(attempt=closed)  # closing while still connected ends the call
+    return closed
 
 
 @transaction.atomic
 def release(*, task_id: int, agent) -> None:
     """Give the callback back to the queue; the unfinished attempt is discarded."""
     task = _lock_held(task_id=task_id, agent=agent)
-    CallAttempt.objects.open_for(task=task, agent=agent).delete()
+    unfinished = CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True)
+    for attempt in unfinished.exclude(call_sid=""):
+        try:
+            telephony.hang_up(attempt=attempt)
+        except telephony.CallRefused:
+            pass
+    # An attempt whose call was placed is evidence (events, maybe a recording): ended, never deleted.
+    unfinished.exclude(call_sid="").update(ended_at=timezone.now())
+    unfinished.filter(call_sid="").delete()
     queue.release_task(task=task, agent=agent)
 
 
@@ -250,9 +260,11 @@ def call_page(*, task: CallbackTask, agent) -> CallPage:
     )
     earlier = [a for a in attempts if a is not attempt and (a.outcome or a.ended_at)]
     applicant = task.policy.applicant
-    # Without click-to-call the agent dials by hand, so the numbers are shown here.
+    # With a telephony backend Huifang places the call and the agent sees the numbers masked; in
+    # manual mode (TELEPHONY_BACKEND=manual) the agent dials by hand, so they are shown in full.
+    shown = mask_phone if telephony.calling_by_backend() else str
     numbers = [
-        (which, getattr(applicant, which))
+        (which, shown(getattr(applicant, which)))
         for which in ("mobile", "phone")
         if applicant and getattr(applicant, which)
     ]

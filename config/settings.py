@@ -272,6 +272,8 @@ TELEPHONY_CONSOLE_STEP_SECONDS = float(os.environ.get("TELEPHONY_CONSOLE_STEP_SE
 # Recordings are deleted at Twilio and marked here this many days after the call (0 = kept).
 RECORDING_RETENTION_DAYS = int(os.environ.get("RECORDING_RETENTION_DAYS", "1095"))
 SMS_COMPANY_NAME = os.environ.get("SMS_COMPANY_NAME", "惠方人寿")
+# An SMS telling the customer the callback is coming, sent before a task's first click-to-call.
+SMS_PRECALL_NOTICE = env_bool("SMS_PRECALL_NOTICE", False)
 
 # Screening: phone_shared is raised when this many distinct applicants (by id number) share a phone.
 PHONE_SHARED_THRESHOLD = int(os.environ.get("PHONE_SHARED_THRESHOLD", "3"))

@@ -12,11 +12,11 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
+PASSWORD = "huifang-demo"
 MAX_PAGES = 120  # per role
 PER_SHAPE = 2  # pages of the same URL shape (e.g. /policies/<n>/)
 SKIP = ("/accounts/logout/", "/i18n/", "/static/", "/django-rq/", "/admin/logout/")
@@ -86,9 +86,14 @@ def demo(db):
 
 
 def _client(username: str, language: str = "zh-hans") -> Client:
-    # force_login: django-axes' backend refuses Client.login (an authenticate() without a request).
+    # Client.login() authenticates without a request, which django-axes refuses: check the demo
+    # password, then log in as the login page would have.
+    from django.contrib.auth.models import User
+
+    user = User.objects.get(username=username)
+    assert user.check_password(PASSWORD)
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
-    client.force_login(User.objects.get(username=username))
+    client.force_login(user)
     return client
 
 
