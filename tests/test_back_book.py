@@ -23,9 +23,9 @@ from verification.models import ScriptVersion
 from verification.vocab import FlagCode
 
 from .factories import PartyFactory, PolicyFactory
-from .factories_flags import ContactFlagFactory
-from .factories_intake import import_rows, row
-from .factories_scripts import serving_queue
+from .factories.flags import ContactFlagFactory
+from .factories.intake import import_rows, row
+from .factories.scripts import serving_queue
 from .test_workspace import answer_script, close, take
 
 pytestmark = pytest.mark.django_db
