@@ -11,8 +11,8 @@ from .views import (
     home,
     imports,
     policies,
-    queue,
     scripts,
+    supervision,
     workspace,
 )
 
@@ -25,8 +25,8 @@ urlpatterns += policies.urlpatterns
 urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
-urlpatterns += queue.urlpatterns
 urlpatterns += fallback.urlpatterns
+urlpatterns += supervision.urlpatterns
 urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns

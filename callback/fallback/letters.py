@@ -19,7 +19,7 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 from verification import scripts
 
 from ..models import FallbackDelivery
-from ..scripting import script_context
+from ..script_for_policy import script_context
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))

@@ -30,7 +30,7 @@ from ..models import (
     Party,
     TaskStatus,
 )
-from ..scripting import version_for_policy
+from ..script_for_policy import version_for_policy
 
 # Outcomes that mean somebody was reached: such a task did not fail "without contact".
 CONTACT_OUTCOMES = frozenset(

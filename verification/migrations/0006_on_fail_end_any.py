@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verification', '0004_script_purpose'),
+        ('verification', '0005_question_fail_flag_agent_left'),
     ]
 
     operations = [

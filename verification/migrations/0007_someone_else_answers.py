@@ -18,5 +18,5 @@ def add_path(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("verification", "0005_on_fail_end_any")]
+    dependencies = [("verification", "0006_on_fail_end_any")]
     operations = [migrations.RunPython(add_path, migrations.RunPython.noop)]
