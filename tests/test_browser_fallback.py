@@ -14,7 +14,7 @@ from verification.default_scripts import install
 from verification.models import Question, Script, ScriptVersion
 
 from .factories import PartyFactory, PolicyFactory, UserFactory
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in, pytestmark  # noqa: F401
 
 

@@ -28,9 +28,9 @@ from callback.sweep import sweep
 from verification.models import Question, Script, ScriptVersion
 
 from . import factories
-from .factories_intake import import_rows, row
-from .factories_queue import agent_in, at, queue
-from .factories_scripts import due_task, serving_queue
+from .factories.intake import import_rows, row
+from .factories.queue import agent_in, at, queue
+from .factories.scripts import due_task, serving_queue
 from .test_workspace import answer, close, take
 
 pytestmark = pytest.mark.django_db
