@@ -113,6 +113,9 @@ class CallbackTask(models.Model):
                 condition=Q(status="open", appointment_at__isnull=False),
                 name="task_due_appointments",
             ),
+            # The statistics find a period's tasks by these dates (callback/stats/periods.py).
+            models.Index(fields=["window_start", "status"], name="task_stats_receipt"),
+            models.Index(fields=["window_end", "status"], name="task_stats_window_end"),
         ]
         permissions = [("work_callbacktask", _("Can work callback tasks"))]
 
@@ -157,6 +160,8 @@ class CallAttempt(models.Model):
         indexes = [
             models.Index(fields=["agent", "started_at"]),
             models.Index(fields=["outcome", "started_at"]),
+            # Statistics by call date (callback/stats): the calls of a period, whoever made them.
+            models.Index(fields=["started_at"], name="attempt_started"),
         ]
 
     def __str__(self) -> str:
