@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import calls, flags, home, imports, policies, queue, scripts, workspace
+from .views import stats as stats_views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,3 +13,4 @@ urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
+urlpatterns += stats_views.urlpatterns

@@ -71,3 +71,12 @@ def rate(part: int | None, whole: int | None) -> float | None:
     if not whole:
         return None
     return (part or 0) / whole
+
+
+# The call categories a drill-down to the calls list can ask for (calls list `calls=`).
+ATTEMPT_RESULTS = {
+    "contacts": Q(outcome__in=CONTACT_OUTCOMES),
+    "verified_calls": Q(outcome__in=VERIFIED_OUTCOMES),
+    "failed_calls": Q(outcome__in=FAILED_OUTCOMES),
+    "refusals": Q(outcome__in=REFUSAL_OUTCOMES),
+}

@@ -46,15 +46,18 @@ def _policy_filters(filters: Mapping[str, Any] | None, prefix: str = "") -> Q:
     return q
 
 
-def tasks(period: Period, filters: Mapping[str, Any] | None = None) -> QuerySet[CallbackTask]:
+def tasks(
+    period: Period, filters: Mapping[str, Any] | None = None, *, base: QuerySet[CallbackTask] | None = None
+) -> QuerySet[CallbackTask]:
     """The period's in-scope policies (their callback tasks), under the breakdown filters.
 
     Receipt basis: receipt signed in the period, i.e. the free-look window starts the day after
     (callback/schedule.free_look_window). Call basis: the window's last day is in the period.
     """
     filters = filters or {}
+    qs = CallbackTask.objects.all() if base is None else base
     if period.basis == CALL:
-        qs = CallbackTask.objects.filter(window_end__gte=period.first, window_end__lte=period.last)
+        qs = qs.filter(window_end__gte=period.first, window_end__lte=period.last)
     else:
         one = dt.timedelta(days=1)
         qs = CallbackTask.objects.filter(
@@ -70,11 +73,13 @@ def tasks(period: Period, filters: Mapping[str, Any] | None = None) -> QuerySet[
     return qs
 
 
-def attempts(period: Period, filters: Mapping[str, Any] | None = None) -> QuerySet[CallAttempt]:
+def attempts(
+    period: Period, filters: Mapping[str, Any] | None = None, *, base: QuerySet[CallAttempt] | None = None
+) -> QuerySet[CallAttempt]:
     """The period's closed calls: receipt basis, every call on the period's policies; call basis,
     the calls started in the period (Beijing days)."""
     filters = filters or {}
-    qs = CallAttempt.objects.exclude(outcome="")
+    qs = (CallAttempt.objects.all() if base is None else base).exclude(outcome="")
     if period.basis == CALL:
         qs = qs.filter(started_at__gte=period.since, started_at__lt=period.until)
     else:
@@ -270,10 +275,12 @@ def _key(dimension: str, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def reasons(period: Period, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def reasons(
+    period: Period, filters: Mapping[str, Any] | None = None, *, counts: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
     """Why policies were not verified in time: each failed outcome, unreachable, verified late;
-    worst first. One aggregate (the compliance counts)."""
-    counts = tasks(period, filters).aggregate(**_task_counts())
+    worst first. One aggregate (the compliance counts, or `counts` already computed)."""
+    counts = counts or tasks(period, filters).aggregate(**_task_counts())
     rows = [{"key": f"failed_{kind}", "count": counts[f"failed_{kind}"]} for kind in d.FAILED_OUTCOMES]
     rows += [{"key": "unreachable", "count": counts["unreachable"]}, {"key": "late", "count": counts["late"]}]
     for row in rows:

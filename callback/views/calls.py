@@ -9,13 +9,16 @@ from django.urls import path
 
 from verification.vocab import Outcome
 
+from .. import exports
 from ..audit import record_audit
 from ..models import CallAttempt
 from ..roles import ADMIN, SUPERVISOR, role_required
+from ..stats.drilldown import drill_of, drilled_attempts
+from .stats import table_response
 
 
-@role_required(SUPERVISOR, ADMIN)
-def attempt_list(request):
+def _attempts(request):
+    """The calls of the list: every closed call, or those behind a statistics figure (drill-down)."""
     attempts = (
         CallAttempt.objects.exclude(outcome="")
         .select_related("task__policy", "agent", "script_version__script")
@@ -24,16 +27,50 @@ def attempt_list(request):
     outcome = request.GET.get("outcome", "")
     if outcome in Outcome.values:
         attempts = attempts.filter(outcome=outcome)
+    drill = drill_of(request.GET)
+    if drill:
+        attempts = drilled_attempts(drill, attempts)
+    return attempts, outcome, drill
+
+
+@role_required(SUPERVISOR, ADMIN)
+def attempt_list(request):
+    attempts, outcome, drill = _attempts(request)
     page = Paginator(attempts, 50).get_page(request.GET.get("page"))
     record_audit(
         user=request.user,
         action="view_attempts",
-        detail={"outcome": outcome, "page": page.number},
+        detail={"outcome": outcome, "page": page.number, **({"stats": drill.audit()} if drill else {})},
         request=request,
     )
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
-        request, "callback/attempt_list.html", {"page": page, "outcome": outcome, "outcomes": Outcome.choices}
+        request,
+        "callback/attempt_list.html",
+        {
+            "page": page,
+            "outcome": outcome,
+            "outcomes": Outcome.choices,
+            "drill": drill,
+            "query": query.urlencode(),
+        },
     )
 
 
-urlpatterns = [path("calls/", attempt_list, name="attempt_list")]
+@role_required(SUPERVISOR, ADMIN)
+def attempt_export(request):
+    """The calls list under its filter (a statistics drill-down) as CSV or XLSX; audited."""
+    attempts, outcome, drill = _attempts(request)
+    audit = {"action": "export_calls", "filter": {"outcome": outcome, **(drill.audit() if drill else {})}}
+    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    rows = exports.attempt_export_rows(attempts)
+    return table_response(
+        request=request, columns=exports.ATTEMPT_COLUMNS, rows=rows, name="calls", fmt=fmt, audit=audit
+    )
+
+
+urlpatterns = [
+    path("calls/", attempt_list, name="attempt_list"),
+    path("calls/export/", attempt_export, name="attempt_export"),
+]
