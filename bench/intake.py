@@ -29,7 +29,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, models  # noqa: E402
 
-from callback import demo_data, intake  # noqa: E402
+from callback import intake  # noqa: E402
+from callback.demo import data as demo_data  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -509,7 +509,7 @@ class TestFlagsApi:
 def test_demo_step_works_some_flags_and_is_idempotent(supervisor_user):
     from collections import Counter
 
-    from callback import demo_flags
+    from callback.demo import flags as demo_flags
 
     for _ in range(12):
         flagged_policy()
@@ -523,7 +523,7 @@ def test_demo_step_works_some_flags_and_is_idempotent(supervisor_user):
 
 
 def test_demo_step_without_flags_does_nothing(supervisor_user):
-    from callback import demo_flags
+    from callback.demo import flags as demo_flags
 
     demo_flags.seed({"supervisor": supervisor_user})
     assert not ContactFlag.objects.exists()

@@ -272,7 +272,9 @@ def test_task_list_filters_masks_and_review_actions(client, q, agent):
 def test_demo_queue_step_is_idempotent_and_realistic(settings):
     from django.db.models import Count
 
-    from callback import demo, demo_policies, demo_queue
+    from callback import demo
+    from callback.demo import policies as demo_policies
+    from callback.demo import queue as demo_queue
     from callback.models import CallAttempt, ContactFlag, Queue
 
     settings.DEBUG = True

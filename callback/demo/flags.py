@@ -6,8 +6,8 @@ by a fixed order over all flags, and a step on a flag already past it is simply 
 
 from django.db import transaction
 
-from .flags import request_correction, resolve_flags, waive_flags
-from .models import ContactFlag
+from ..flags import request_correction, resolve_flags, waive_flags
+from ..models import ContactFlag
 
 WAIVE_REASONS = [
     "客户本人确认该号码为其本人使用,经回访核实无误",

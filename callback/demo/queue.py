@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from verification.vocab import Channel, Outcome
 
-from .models import (
+from ..models import (
     CallAttempt,
     CallbackTask,
     Holiday,
@@ -22,9 +22,9 @@ from .models import (
     TaskStatus,
     Team,
 )
-from .outcomes import AttemptError, record_attempt
-from .schedule import CallingHours, load_holidays, sync_tasks
-from .sweep import sweep
+from ..outcomes import AttemptError, record_attempt
+from ..schedule import CallingHours, load_holidays, sync_tasks
+from ..sweep import sweep
 
 # 2026 public holidays as announced by the State Council (国务院办公厅关于2026年部分节假日安排的通知).
 # Make-up working days are not modelled: on those weekend days the weekend calling hours apply.

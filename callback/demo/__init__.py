@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from .models import StaffProfile, Team
-from .roles import ADMIN, AGENT, SUPERVISOR
+from ..models import StaffProfile, Team
+from ..roles import ADMIN, AGENT, SUPERVISOR
 
 DEMO_PASSWORD = "huifang-demo"
 DEMO_USERS = [
@@ -49,11 +49,11 @@ def seed_users() -> dict[str, User]:
 
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
-    from . import demo_calls, demo_flags, demo_policies, demo_queue
+    from . import calls, flags, policies, queue
 
     return [
-        ("registries and policies", demo_policies.seed),
-        ("flag work", demo_flags.seed),
-        ("queues and callback tasks", demo_queue.seed),
-        ("call attempts", demo_calls.seed),
+        ("registries and policies", policies.seed),
+        ("flag work", flags.seed),
+        ("queues and callback tasks", queue.seed),
+        ("call attempts", calls.seed),
     ]

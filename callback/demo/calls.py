@@ -13,11 +13,11 @@ from django.utils import timezone
 from verification import scripts
 from verification.vocab import Outcome
 
-from . import outcomes
-from .models import CallAttempt, CallbackTask, Policy, Queue, TaskStatus
-from .queue import lease_length
-from .scripting import identity_reference, script_context, version_for_policy
-from .workspace import questions_of
+from .. import outcomes
+from ..models import CallAttempt, CallbackTask, Policy, Queue, TaskStatus
+from ..queue import lease_length
+from ..scripting import identity_reference, script_context, version_for_policy
+from ..workspace import questions_of
 
 DEMO_TASKS = 3
 

@@ -5,8 +5,8 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
-from . import intake
-from .models import ImportKind
+from .. import intake
+from ..models import ImportKind
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"

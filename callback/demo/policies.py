@@ -10,8 +10,9 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from . import demo_data, intake
-from .models import ImportKind, ImportRun
+from .. import intake
+from ..models import ImportKind, ImportRun
+from . import data as demo_data
 
 DEMO_POLICIES = 150
 
