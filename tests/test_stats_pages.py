@@ -1,5 +1,6 @@
 """The statistics page, its drill-downs, exports and the agent's own figures, on the hand-built data."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -110,3 +111,44 @@ def test_statistics_page_in_chinese(supervisor_client, data):
         html = supervisor_client.get(f"/stats/?{MARCH}", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "按回执签收日" in html
     assert "按时回访成功" in html
+
+
+def test_api_gives_the_same_figures(supervisor_client, agent_user, data):
+    from django.test import Client
+
+    agent_client = Client()
+    agent_client.force_login(agent_user)
+    response = supervisor_client.get(f"/api/v1/stats/compliance?{MARCH}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["in_scope"] == 8 and body["in_time"] == 2 and body["in_time_rate"] == pytest.approx(0.4)
+    rows = supervisor_client.get(f"/api/v1/stats/branch?{MARCH}").json()["rows"]
+    assert [(r["key"], r["not_in_time"]) for r in rows] == [("B2", 2), ("B1", 1)]
+    weeks = supervisor_client.get(f"/api/v1/stats/time?{MARCH}&unit=week").json()["rows"]
+    assert weeks[0]["key"] == "2026-02-23"
+    assert supervisor_client.get(f"/api/v1/stats/nope?{MARCH}").status_code == 404
+    assert (
+        supervisor_client.get("/api/v1/stats/compliance?first=2026-03-05&last=2026-03-01").status_code == 400
+    )
+    assert agent_client.get(f"/api/v1/stats/compliance?{MARCH}").status_code == 403
+    schema = supervisor_client.get("/api/schema/").content.decode()
+    assert "/api/v1/stats/compliance" in schema and "/api/v1/stats/{table}" in schema
+
+
+def test_workspace_shows_the_agents_own_figures_only(client, data):
+    from django.utils import timezone
+
+    from callback.models import CallAttempt
+
+    a1, a2 = data["a1"], data["a2"]
+    now = timezone.now()
+    # Today: two calls by a1 (one verified), one by a2 that a1 must never see counted.
+    for agent, outcome in ((a1, "verified"), (a1, "no_answer"), (a2, "verified")):
+        attempt = CallAttempt.objects.create(task=data["T9"], agent=agent, outcome=outcome)
+        CallAttempt.objects.filter(pk=attempt.pk).update(
+            started_at=now, ended_at=now + dt.timedelta(seconds=90)
+        )
+    client.force_login(a1)
+    html = client.get("/workspace/").content.decode()
+    assert 'id="my-calls-today">2<' in html
+    assert "50.0%" in html and "1:30" in html

@@ -32,7 +32,7 @@ def _median(values_sql: str, params: list) -> float | None:
         inner = f"SELECT v FROM ({values_sql}) m WHERE v IS NOT NULL"
         sql = (
             f"SELECT AVG(v) FROM (SELECT v FROM ({inner}) o ORDER BY v "
-            f"LIMIT 2 - (SELECT COUNT(*) FROM ({inner}) c) % 2 "
+            f"LIMIT 2 - (SELECT COUNT(*) FROM ({inner}) c) %% 2 "
             f"OFFSET ((SELECT COUNT(*) FROM ({inner}) c) - 1) / 2) x"
         )
         args = params * 3

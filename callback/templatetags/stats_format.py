@@ -20,10 +20,10 @@ def hours(value) -> str:
     if value is None or value == "":
         return "—"
     total = round(float(value))
-    days, rest = divmod(total, 24)
+    sign, (days, rest) = ("-" if total < 0 else ""), divmod(abs(total), 24)
     if days:
-        return _("%(days)s d %(hours)s h") % {"days": days, "hours": rest}
-    return _("%(hours)s h") % {"hours": rest}
+        return sign + _("%(days)s d %(hours)s h") % {"days": days, "hours": rest}
+    return sign + _("%(hours)s h") % {"hours": rest}
 
 
 @register.filter
