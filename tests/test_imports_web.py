@@ -223,3 +223,18 @@ class TestPoliciesApi:
     def test_flags_raised_in_response_match_database(self, api):
         api.post(self.url, [row(agent_code="A404")], format="json")
         assert set(ContactFlag.objects.values_list("code", flat=True)) == {"agent_unknown"}
+
+    def test_a_crash_leaves_the_run_failed_not_running(self, api, monkeypatch):
+        # The API's batch goes through the run service like an upload: a crash in the merge (here
+        # the task sync failing) rolls the batch back and ends its run `failed` with the error.
+        from callback import schedule
+
+        def crash(**kwargs):
+            raise RuntimeError("database went away")
+
+        monkeypatch.setattr(schedule, "sync_tasks", crash)
+        with pytest.raises(RuntimeError):
+            api.post(self.url, [row()], format="json")
+        run = ImportRun.objects.get(source=ImportRun.Source.API)
+        assert run.status == "failed" and "database went away" in run.error and run.finished_at
+        assert not Policy.objects.exists()

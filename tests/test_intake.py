@@ -115,7 +115,7 @@ class TestCallbackTasks:
 class TestParallelParsing:
     def test_worker_processes_give_exactly_the_expected_flags(self, monkeypatch, settings):
         # Files of more than one batch are parsed in forked workers: small batches force that here.
-        monkeypatch.setattr(intake, "BATCH_ROWS", 20)
+        monkeypatch.setattr(intake.staging, "BATCH_ROWS", 20)
         settings.INTAKE_WORKERS = 2
         folder = samples_or_fail(SAMPLES)
         summary = load_sample(folder)

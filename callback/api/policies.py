@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import intake
-from ..models import ImportKind, ImportRun, ImportStatus
 from ..roles import ADMIN, SUPERVISOR, has_role
 
 MAX_BATCH = 1000
@@ -108,16 +107,7 @@ class PolicyBatchView(APIView):
         batch.is_valid(raise_exception=True)
         records = [{k: v or "" for k, v in item.items()} for item in batch.validated_data["policies"]]
         dry_run = batch.validated_data["dry_run"]
-        run = ImportRun.objects.create(
-            kind=ImportKind.POLICIES,
-            source=ImportRun.Source.API,
-            dry_run=dry_run,
-            filename=f"api ({len(records)})",
-            started_by=request.user,
-            status=ImportStatus.RUNNING,
-        )
-        result = intake.import_policy_records(records=records, dry_run=dry_run, run=run)
-        intake.record_result(run, result)
+        run, result = intake.import_policy_batch(records=records, dry_run=dry_run, user=request.user)
         items = [
             {
                 "index": item["line"] - 1,

@@ -46,7 +46,7 @@ def seed(users) -> None:
 
 
 def _run(kind: str, path: Path, users) -> None:
-    run = ImportRun.objects.create(
-        kind=kind, source=ImportRun.Source.COMMAND, filename=path.name, started_by=users.get("admin")
+    run = intake.create_run(
+        kind=kind, source=ImportRun.Source.COMMAND, filename=path.name, user=users.get("admin")
     )
     intake.execute_run(run, path=path)

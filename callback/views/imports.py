@@ -46,13 +46,13 @@ def import_list(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        run = ImportRun.objects.create(
+        run = intake.create_run(
             kind=form.cleaned_data["kind"],
             source=ImportRun.Source.WEB,
-            filename=upload.name[:255],
+            filename=upload.name,
             stored_path=save_upload(upload),
             dry_run=form.cleaned_data["dry_run"],
-            started_by=request.user,
+            user=request.user,
         )
         record_audit(
             user=request.user,

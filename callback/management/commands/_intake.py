@@ -36,7 +36,7 @@ def run_file_import(command, *, kind: str, path: str, dry_run: bool) -> None:
     file = Path(path)
     if not file.is_file():
         raise CommandError(_("Cannot read %(path)s: no such file.") % {"path": path})
-    run = ImportRun.objects.create(
+    run = intake.create_run(
         kind=kind,
         source=ImportRun.Source.COMMAND,
         filename=file.name,
