@@ -1,6 +1,6 @@
 """Demo step: eight weeks of finished callbacks, so that 统计 Statistics has closed windows to count.
 
-About 300 older policies go through the real intake (screening raises their flags); their callbacks
+About 180 older policies go through the real intake (screening raises their flags); their callbacks
 are then written as they would have gone: most verified in time after a try or two, some refused,
 answered by sales staff or never reached (the sweep closes those windows and raises
 `callback_unreachable`), a few verified late. One branch, a few salespeople and bank outlets do worse
@@ -26,7 +26,7 @@ from . import data as demo_data
 from .policies import _run, _write
 
 PREFIX = "PAH"
-BATCHES = ((20, 150, 301), (41, 150, 302))  # (days before today, policies, seed)
+BATCHES = ((20, 90, 301), (41, 90, 302))  # (days before today, policies, seed)
 WEAK_BRANCH = "B1304"
 
 
