@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .telephony import views as telephony_views
 from .views import calls, flags, home, imports, policies, queue, scripts, workspace
 from .views import stats as stats_views
 
@@ -14,3 +15,4 @@ urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
 urlpatterns += stats_views.urlpatterns
+urlpatterns += telephony_views.urlpatterns

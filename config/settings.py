@@ -195,7 +195,22 @@ SPECTACULAR_SETTINGS = {
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
-TELEPHONY_BACKEND = os.environ.get("TELEPHONY_BACKEND") or ("twilio" if TWILIO_ACCOUNT_SID else "console")
+TELEPHONY_BACKEND = os.environ.get("TELEPHONY_BACKEND") or (
+    "twilio" if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER else "console"
+)
+# The number customers see (caller id of the bridged call); defaults to the number calls are placed from.
+TELEPHONY_CALLER_ID = os.environ.get("TELEPHONY_CALLER_ID", "") or TWILIO_FROM_NUMBER
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "10"))  # seconds per request to Twilio
+TELEPHONY_RING_SECONDS = int(os.environ.get("TELEPHONY_RING_SECONDS", "30"))
+# Console backend: how its calls end (weights) and seconds per step of a simulated call.
+TELEPHONY_CONSOLE_ODDS = os.environ.get(
+    "TELEPHONY_CONSOLE_ODDS", "answered:70,busy:10,no_answer:15,wrong_number:5"
+)
+TELEPHONY_CONSOLE_STEP_SECONDS = float(os.environ.get("TELEPHONY_CONSOLE_STEP_SECONDS", "1.5"))
+# Recordings are deleted at Twilio and marked here this many days after the call (0 = kept).
+RECORDING_RETENTION_DAYS = int(os.environ.get("RECORDING_RETENTION_DAYS", "1095"))
+SMS_COMPANY_NAME = os.environ.get("SMS_COMPANY_NAME", "惠方人寿")
 
 # Screening: phone_shared is raised when this many distinct applicants (by id number) share a phone.
 PHONE_SHARED_THRESHOLD = int(os.environ.get("PHONE_SHARED_THRESHOLD", "3"))

@@ -6,8 +6,14 @@ from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
 from .rules import FreeLookRule, RetryRule
 from .staff import Queue, RoutingRule, StaffProfile, Team
 from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskStatus
+from .telephony import CallEvent, Recording, SmsMessage, SmsOptOut, SmsTemplate
 
 __all__ = [
+    "CallEvent",
+    "Recording",
+    "SmsMessage",
+    "SmsOptOut",
+    "SmsTemplate",
     "Agent",
     "AuditEvent",
     "CallAttempt",

@@ -123,6 +123,11 @@ class CallbackTask(models.Model):
         return f"{self.policy_id} {self.status}"
 
 
+# A click-to-call's state while it can still change (callback/telephony/calls.py derives it from the
+# events). At most one attempt per task is in one of these: the database refuses a second live call.
+LIVE_CALL_STATUSES = ("initiating", "agent_ringing", "connecting", "ringing", "in-progress")
+
+
 class CallAttempt(models.Model):
     """One call (or try) on a task: who, which number, telephony state, the script read and answers."""
 
@@ -147,6 +152,7 @@ class CallAttempt(models.Model):
     call_status = models.CharField(_("call status"), max_length=24, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     recording_url = models.URLField(blank=True)
+    call_placed_at = models.DateTimeField(_("call placed"), null=True, blank=True)
     script_version = models.ForeignKey(
         "verification.ScriptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -162,6 +168,15 @@ class CallAttempt(models.Model):
             models.Index(fields=["outcome", "started_at"]),
             # Statistics by call date (callback/stats): the calls of a period, whoever made them.
             models.Index(fields=["started_at"], name="attempt_started"),
+        ]
+        constraints = [
+            # Twilio's call creation is not idempotent: a double click, a second tab or a retried
+            # request must never place two calls to the customer (callback/telephony/calls.py).
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=Q(call_status__in=LIVE_CALL_STATUSES),
+                name="one_live_call_per_task",
+            ),
         ]
 
     def __str__(self) -> str:

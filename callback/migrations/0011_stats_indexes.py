@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0008_attempt_channel'),
+        ('callback', '0010_sms_templates'),
         ('verification', '0003_default_scripts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
