@@ -7,7 +7,7 @@ They need DATABASE_URL pointing at a PostgreSQL database they may fill (see benc
 import runpy
 import sys
 
-ALL = ["intake", "queue_sim", "queue_claim", "export_flags"]
+ALL = ["intake", "queue_sim", "queue_claim", "export_flags", "pages"]
 
 names = sys.argv[1:] or ALL
 for name in names:

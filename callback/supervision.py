@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -57,6 +58,40 @@ def _due(now: dt.datetime) -> Q:
     )
 
 
+# The live queue's figures are shared by every supervisor for this long (in Redis when configured):
+# the page refreshes itself every 30 s for each of them, and one pass over a million tasks costs
+# more than a page (bench/RESULTS.md, page benchmark). "As of" on the page says when they were read.
+DASHBOARD_CACHE_KEY = "supervision:dashboard"
+DASHBOARD_CACHE_SECONDS = 20
+
+# Totals of the dashboard that are not a column of the per-queue table.
+_TOTALS = (
+    "due_now",
+    "due_today",
+    "overdue",
+    "closing_soon",
+    "awaiting_receipt",
+    "review",
+    "failed_recent",
+    "expired_recent",
+)
+_PER_QUEUE = {
+    "open": "open",
+    "due_now": "due_now",
+    "held": "held",
+    "appointments": "appointments",
+    "closing_soon": "closing_soon",
+    "review": "review",
+    "expired": "expired_recent",
+}
+
+
+def live_dashboard() -> Dashboard:
+    """The dashboard as the live-queue page shows it: computed at most once per
+    DASHBOARD_CACHE_SECONDS for all supervisors."""
+    return cache.get_or_set(DASHBOARD_CACHE_KEY, dashboard, DASHBOARD_CACHE_SECONDS)
+
+
 def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     tasks = CallbackTask.objects.all()
@@ -65,16 +100,30 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     open_ = Q(status=TaskStatus.OPEN)
     held_q = Q(holder__isnull=False, lease_expires_at__gt=now)
     closing_q = open_ & Q(deadline__gt=now, deadline__lte=now + CLOSE_TO_DEADLINE)
-    totals = tasks.aggregate(
-        due_now=Count("pk", filter=_due(now)),
-        due_today=Count("pk", filter=open_ & Q(next_attempt_at__lte=end_of_today, deadline__gt=now)),
-        overdue=Count("pk", filter=_due(now) & Q(next_attempt_at__lte=now - OVERDUE_AFTER)),
-        closing_soon=Count("pk", filter=closing_q),
-        awaiting_receipt=Count("pk", filter=Q(status=TaskStatus.AWAITING_RECEIPT)),
-        review=Count("pk", filter=Q(status=TaskStatus.REVIEW)),
-        failed_recent=Count("pk", filter=Q(status=TaskStatus.FAILED, closed_at__gte=week_ago)),
-        expired_recent=Count("pk", filter=Q(status=TaskStatus.EXPIRED, closed_at__gte=week_ago)),
-    )
+    # Every figure, per queue, in one pass over the tasks that can count: live ones, the held and
+    # those closed this week (verified tasks of past months, the bulk of the table, are never read).
+    counted = Q(status__in=[TaskStatus.OPEN, TaskStatus.AWAITING_RECEIPT, TaskStatus.REVIEW])
+    counted |= Q(holder__isnull=False) | Q(closed_at__gte=week_ago)
+    per_queue = {
+        row["queue_id"]: row
+        for row in tasks.filter(counted)
+        .order_by()
+        .values("queue_id")
+        .annotate(
+            open=Count("pk", filter=open_),
+            due_now=Count("pk", filter=_due(now)),
+            due_today=Count("pk", filter=open_ & Q(next_attempt_at__lte=end_of_today, deadline__gt=now)),
+            overdue=Count("pk", filter=_due(now) & Q(next_attempt_at__lte=now - OVERDUE_AFTER)),
+            held=Count("pk", filter=held_q),
+            appointments=Count("pk", filter=open_ & Q(appointment_at__isnull=False)),
+            closing_soon=Count("pk", filter=closing_q),
+            awaiting_receipt=Count("pk", filter=Q(status=TaskStatus.AWAITING_RECEIPT)),
+            review=Count("pk", filter=Q(status=TaskStatus.REVIEW)),
+            failed_recent=Count("pk", filter=Q(status=TaskStatus.FAILED, closed_at__gte=week_ago)),
+            expired_recent=Count("pk", filter=Q(status=TaskStatus.EXPIRED, closed_at__gte=week_ago)),
+        )
+    }
+    totals = {key: sum(row[key] for row in per_queue.values()) for key in _TOTALS}
     related = ("policy", "queue", "holder", "appointment_agent")
     held = list(tasks.filter(held_q).select_related(*related).order_by("lease_expires_at")[:50])
     appointments = list(
@@ -87,18 +136,6 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     closing_list = list(
         tasks.filter(closing_q).select_related(*related).order_by("deadline", "attempts")[:20]
     )
-    per_queue = {
-        row["queue_id"]: row
-        for row in tasks.values("queue_id").annotate(
-            open=Count("pk", filter=open_),
-            due_now=Count("pk", filter=_due(now)),
-            held=Count("pk", filter=held_q),
-            appointments=Count("pk", filter=open_ & Q(appointment_at__isnull=False)),
-            closing_soon=Count("pk", filter=closing_q),
-            review=Count("pk", filter=Q(status=TaskStatus.REVIEW)),
-            expired=Count("pk", filter=Q(status=TaskStatus.EXPIRED, closed_at__gte=week_ago)),
-        )
-    }
     holidays = load_holidays(around=timezone.localdate(now))
     rows = []
     for queue in Queue.objects.order_by("name"):
@@ -107,7 +144,7 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
             QueueRow(
                 queue,
                 CallingHours.of(queue).is_open(now, holidays),
-                **{k: v for k, v in counts.items() if k != "queue_id"},
+                **{field: counts.get(key, 0) for field, key in _PER_QUEUE.items()},
             )
         )
     return Dashboard(

@@ -238,3 +238,10 @@ class TestPoliciesApi:
         run = ImportRun.objects.get(source=ImportRun.Source.API)
         assert run.status == "failed" and "database went away" in run.error and run.finished_at
         assert not Policy.objects.exists()
+
+
+def test_imports_list_shows_imports_nobody_started_by_hand(supervisor_client):
+    # A nightly command import has no user: the list once failed on it (bench/pages.py found it).
+    ImportRun.objects.create(kind="policies", source=ImportRun.Source.COMMAND, filename="nightly.csv")
+    html = supervisor_client.get(reverse("import_list")).content.decode()
+    assert "nightly.csv" in html

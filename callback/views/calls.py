@@ -3,7 +3,6 @@
 A minimal page until the supervisor pages of the queue issue land; it shows what each call recorded.
 """
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import path
 
@@ -12,6 +11,7 @@ from verification.vocab import Outcome
 from .. import exports
 from ..audit import record_audit
 from ..models import CallAttempt
+from ..paging import LongListPaginator
 from ..roles import ADMIN, SUPERVISOR, role_required
 from ..stats.drilldown import drill_of, drilled_attempts
 from .stats import table_response
@@ -36,7 +36,7 @@ def _attempts(request):
 @role_required(SUPERVISOR, ADMIN)
 def attempt_list(request):
     attempts, outcome, drill = _attempts(request)
-    page = Paginator(attempts, 50).get_page(request.GET.get("page"))
+    page = LongListPaginator(attempts, 50).get_page(request.GET.get("page"))
     record_audit(
         user=request.user,
         action="view_attempts",

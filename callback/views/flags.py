@@ -6,7 +6,6 @@ import tempfile
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -33,6 +32,7 @@ from ..flags import (
     with_applicant,
 )
 from ..models import ContactFlag, FlagStatus
+from ..paging import LongListPaginator
 from ..privacy import mask_phone
 from ..roles import ADMIN, SUPERVISOR, role_required
 
@@ -113,7 +113,9 @@ def _querystring(request, **changes) -> str:
 def flag_list_page(request):
     form = FlagFilterForm(request.GET or None)
     filters = form.valid_filters() if request.GET else {}
-    page = Paginator(with_applicant(flag_list(filters=filters)), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = LongListPaginator(with_applicant(flag_list(filters=filters)), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     for flag in page.object_list:
         flag.masked_mobile = mask_phone(flag.applicant_mobile or "")
         flag.masked_detail = masked_detail(describe_detail(flag.detail))
@@ -123,7 +125,7 @@ def flag_list_page(request):
         {
             "form": form,
             "page": page,
-            "facets": flag_facets(filters=filters),
+            "facets": flag_facets(filters=filters, cached=True),
             "filter_query": _querystring(request, page=None),
             "facet_query": {
                 key: _querystring(request, page=None, **{key: None}) for key in ("code", "status", "branch")

@@ -63,7 +63,8 @@ def import_list(request):
         )
         jobs.enqueue(intake.run_import, run.pk)
         return redirect("import_detail", pk=run.pk)
-    runs = ImportRun.objects.select_related("started_by")[:50]
+    # The report (thousands of rejections for a bad file) is read on the import's own page only.
+    runs = ImportRun.objects.select_related("started_by").defer("report", "error")[:50]
     return render(request, "callback/imports.html", {"form": form, "runs": runs})
 
 

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +13,7 @@ from .. import exports, supervision
 from ..audit import record_audit
 from ..models import CallbackTask, Party, Queue, TaskStatus
 from ..outcomes import AttemptError, review_task
+from ..paging import LongListPaginator
 from ..privacy import mask_phone
 from ..roles import ADMIN, SUPERVISOR, role_required
 from ..stats.drilldown import drill_of, drilled_tasks
@@ -58,7 +58,7 @@ def dashboard(request):
     template = (
         "callback/_dashboard_panel.html" if request.headers.get("HX-Request") else "callback/dashboard.html"
     )
-    return render(request, template, {"board": supervision.dashboard()})
+    return render(request, template, {"board": supervision.live_dashboard()})
 
 
 @role_required(SUPERVISOR, ADMIN)
@@ -69,7 +69,7 @@ def task_list(request):
     drill = drill_of(request.GET)
     if drill:
         tasks = drilled_tasks(drill, tasks)
-    page = Paginator(tasks, 50).get_page(request.GET.get("page"))
+    page = LongListPaginator(tasks, 50).get_page(request.GET.get("page"))
     applicants = {
         p.policy_id: p
         for p in Party.objects.filter(policy_id__in=[t.policy_id for t in page], role="applicant", seq=0)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0010_sms_templates'),
+        ('callback', '0011_supervisor_page_indexes'),
         ('verification', '0003_default_scripts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
