@@ -12,3 +12,4 @@ class CallbackConfig(AppConfig):
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, sender=self, dispatch_uid="huifang_sync_roles")
+        from .api import auth  # noqa: F401  (API tokens die with a password change)

@@ -6,7 +6,12 @@ run `manage.py sweep` every minute from the system cron instead: same function, 
 
 from rq import cron
 
+from callback.retention import purge_old_uploads
 from callback.sweep import run_sweep
 
 # Every 60 s. A sweep that runs twice, late, or after Redis was flushed gives the same state.
 cron.register(run_sweep, "default", interval=60, job_timeout=300, name="callback-sweep")
+# Daily: uploads (raw personal data) are deleted after UPLOAD_RETENTION_DAYS (callback/retention.py).
+cron.register(
+    purge_old_uploads, "default", interval=24 * 3600, job_timeout=600, name="callback-purge-uploads"
+)

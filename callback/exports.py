@@ -4,10 +4,15 @@ CSV (UTF-8 with BOM) or XLSX, one row per flag or task.
 Rows stream from a database cursor in chunks and go straight to the file, so a million flags never
 sit in memory. The same functions serve `manage.py export_flags` and the export buttons of the
 flag list. Every export is audited: who, when, which filter, how many rows.
+
+Every cell of every export goes through `spreadsheet_cell`: imported text such as `=HYPERLINK(…)`
+must never become a formula in the spreadsheet that opens it (OWASP "CSV injection"). New exports
+write through `csv_chunks` / `write_csv` / `write_xlsx`, which apply it.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -44,6 +49,29 @@ CHUNK_SIZE = 2000
 CSV_BOM = "\ufeff"  # Excel in China opens UTF-8 CSV correctly only with it
 
 
+# A cell a spreadsheet evaluates when its first character is one of these (OWASP CSV injection):
+# = + - @ and the tab / carriage return that some programs skip before looking.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+# Control characters XLSX (XML 1.0) cannot hold; openpyxl raises on them instead of writing.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """`value` as the text of an exported cell that no spreadsheet will evaluate.
+
+    Text a spreadsheet would read as a formula gets a leading apostrophe (shown as text by Excel,
+    WPS and LibreOffice); plain numbers such as "-5" or "+8613800138000" stay as they are.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    stripped = text.lstrip(" \u3000")
+    if stripped[:1] in FORMULA_TRIGGERS and not _PLAIN_NUMBER.fullmatch(stripped):
+        return "'" + text
+    return text
+
+
 def flag_export_rows(*, filters: Mapping[str, Any] | None = None) -> Iterator[list[str]]:
     """The export rows for `filters`, streamed from the database (server-side cursor on PostgreSQL).
 
@@ -75,9 +103,9 @@ def csv_chunks(rows: Iterable[list[str]], columns: list[str] = EXPORT_COLUMNS) -
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(CSV_BOM)
-    writer.writerow(columns)
+    writer.writerow([spreadsheet_cell(c) for c in columns])
     for n, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow([spreadsheet_cell(c) for c in row])
         if n % CHUNK_SIZE == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -102,14 +130,27 @@ def write_xlsx(
     columns: list[str] = EXPORT_COLUMNS,
     title="flags",
 ) -> None:
-    """An XLSX workbook with one sheet; openpyxl's write-only mode keeps rows out of memory."""
+    """An XLSX workbook with one sheet; openpyxl's write-only mode keeps rows out of memory.
+
+    Every cell is written as a string (never a formula or an error value), neutralised as in CSV.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
-    sheet.append(columns)
+
+    def cells(values):
+        out = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=_XML_ILLEGAL.sub("", spreadsheet_cell(value)))
+            cell.data_type = "s"  # openpyxl would make "=…" a formula and "#N/A" an error
+            out.append(cell)
+        return out
+
+    sheet.append(cells(columns))
     for row in rows:
-        sheet.append(row)
+        sheet.append(cells(row))
     workbook.save(stream)
 
 

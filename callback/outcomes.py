@@ -1,24 +1,32 @@
 """What an attempt's outcome does to its task: retry rules, appointments, failures, flags (queue issue).
 
+`close_attempt` is the one way to close an attempt, for every channel (the workspace, the API,
+e-callbacks, letters, visits): it holds the rules of closing (the script's required questions
+answered, identity confirmed before "verified", the open attempt) and then moves the task on.
 `plan_retry` and `may_fail_unreachable` are pure, so bench/queue_sim.py simulates the very rules
-that `record_attempt` applies.
+that `close_attempt` applies.
 """
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from verification import scripts
+from verification.models import Question, ScriptVersion
 from verification.vocab import FlagCode, Outcome, PartyRole
 
-from .models import CallAttempt, CallbackTask, ContactFlag, Party, RetryRule, TaskStatus
+from .models import CallAttempt, CallbackTask, Channel, ContactFlag, Party, RetryRule, TaskStatus
 from .models.flags import ACTIVE_FLAG_STATUSES
 from .queue import TaskNotHeld, holds_or_may_take
 from .schedule import CallingHours, load_holidays
+from .scripting import identity_reference, script_context, version_for_policy
 
 # ---------------------------------------------------------------------------------------------
 # Retry rules (pure)
@@ -150,33 +158,157 @@ def raise_callback_flag(*, task: CallbackTask, code: str, field: str, detail: st
 
 
 class AttemptError(ValueError):
-    """Input that cannot be recorded (e.g. an appointment outside the window); the message says why."""
+    """Input that cannot be recorded (e.g. an appointment outside the window); the message says why,
+    `field` which input it is about (outcome, answers, appointment_at)."""
+
+    def __init__(self, message: str, *, field: str = "outcome"):
+        super().__init__(message)
+        self.field = field
+
+
+# Outcomes that say the customer was reached and the policy confirmed: the script must back them.
+SCRIPTED_OUTCOMES = frozenset({Outcome.VERIFIED, Outcome.VERIFIED_WITH_ISSUES})
+
+
+def questions_of(version: ScriptVersion | None) -> list[Question]:
+    return list(version.questions.order_by("order")) if version else []
+
+
+def judge_answer(*, task: CallbackTask, question: Question, answer: Any, caller=None) -> dict:
+    """One answer judged against the policy, as stored on the attempt (with the exact text read).
+
+    Raises scripts.ScriptError when `answer` is not an answer to `question` at all.
+    """
+    if question.kind == "identity" and isinstance(answer, Mapping):
+        # Whatever a client sends (numbers, lists) is compared as the text the customer stated.
+        answer = {str(k): v if isinstance(v, str) else "" if v is None else str(v) for k, v in answer.items()}
+    result = scripts.evaluate(question, answer, identity=identity_reference(task.policy))
+    return {
+        "key": question.key,
+        "text": scripts.render(
+            question.text_zh, script_context(policy=task.policy, task=task, caller=caller)
+        ),
+        "answer": result.value,
+        "passed": result.passed,
+        "reason": result.reason,
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }
+
+
+def merge_answers(questions: list[Question], answers: list[dict], entry: dict) -> list[dict]:
+    """`answers` with `entry` replacing any earlier answer to its question, in script order."""
+    order = {q.key: i for i, q in enumerate(questions)}
+    merged = [a for a in answers if a.get("key") != entry["key"]] + [entry]
+    return sorted(merged, key=lambda a: order.get(a.get("key"), 999))
+
+
+def check_script_allows(
+    *, questions: list[Question], answers: list[dict], outcome: str
+) -> scripts.ScriptState:
+    """The script's verdict on closing as `outcome`; AttemptError says what is missing."""
+    state = scripts.walk(questions, answers)
+    if outcome in SCRIPTED_OUTCOMES:
+        if not questions:
+            raise AttemptError(
+                _("No published script covers this policy: it cannot be closed as verified."), field="answers"
+            )
+        identity_passed = any(s.question.kind == "identity" and s.passed for s in state.steps)
+        if not identity_passed and not state.ended_with and not state.complete:
+            raise AttemptError(
+                _("Confirm the customer's identity and answer every question before closing as verified."),
+                field="answers",
+            )
+        if not identity_passed and not state.ended_with:
+            raise AttemptError(
+                _("The customer's identity was not confirmed: it cannot be closed as verified."),
+                field="answers",
+            )
+    if not state.allows(outcome):
+        if state.ended_with:
+            raise AttemptError(
+                # Name the outcome to use, not the question's internal key.
+                _("The script ended: close the call as “%(outcome)s”.")
+                % {"outcome": Outcome(state.ended_with).label},
+                field="answers",
+            )
+        if not state.complete:
+            raise AttemptError(
+                _("Answer every question of the script before closing as verified."), field="answers"
+            )
+        raise AttemptError(
+            _("Some answers failed: close as “verified with issues” so a supervisor reviews it."),
+            field="answers",
+        )
+    return state
+
+
+def raise_script_flags(*, task: CallbackTask, agent, state: scripts.ScriptState) -> list[ContactFlag]:
+    """The contact flags the script's failing answers call for; an existing live flag is kept."""
+    raised = []
+    for question, entry in state.flags:
+        lookup = {
+            "policy": task.policy,
+            "party": PartyRole.APPLICANT,
+            "field": question.flag_field or "phone",
+            "code": question.fail_flag,
+        }
+        if ContactFlag.objects.filter(**lookup, status__in=ACTIVE_FLAG_STATUSES).exists():
+            continue
+        detail = _("Callback on %(date)s: “%(text)s” → %(answer)s") % {
+            "date": timezone.localdate().isoformat(),
+            "text": entry.get("text", "")[:200],
+            "answer": entry.get("answer"),
+        }
+        try:
+            with transaction.atomic():
+                raised.append(ContactFlag.objects.create(**lookup, detail=detail[:300], raised_by=agent))
+        except IntegrityError:  # raised by someone else a moment ago: one live flag per defect
+            pass
+    return raised
+
+
+def open_attempt(*, task: CallbackTask, agent, channel: str = Channel.PHONE) -> CallAttempt | None:
+    """The attempt `agent` has open on `task` on `channel` (answers given, no outcome yet)."""
+    return (
+        CallAttempt.objects.select_for_update()
+        .filter(task=task, agent=agent, channel=channel, outcome="", ended_at__isnull=True)
+        .order_by("-started_at")
+        .first()
+    )
 
 
 @transaction.atomic
-def record_attempt(
+def close_attempt(
     *,
     task: CallbackTask,
     agent,
     outcome: str,
+    channel: str = Channel.PHONE,
+    answers: Mapping[str, Any] | None = None,
     number_dialled: str = "",
     notes: str = "",
     appointment_at: dt.datetime | None = None,
-    answers: list[dict] | None = None,
-    script_version=None,
     attempt: CallAttempt | None = None,
     now: dt.datetime | None = None,
 ) -> CallAttempt:
     """Close an attempt with `outcome` (verification.vocab.Outcome) and move the task on.
 
-    `attempt` is an attempt already opened (e.g. by click-to-call or by autosaved answers); else one
-    is created. Raises TaskNotHeld when another agent holds the task or it is closed, AttemptError
-    for an unusable appointment time or outcome.
+    The one service every channel closes through. `answers` ({question key: what the customer
+    said}) are judged against the policy and added to those already on the attempt; "verified"
+    needs every required question of the script version answered and passed and the identity
+    confirmed ("verified with issues": answered, identity confirmed). The attempt is `attempt`, else
+    the one `agent` has open on `channel` (e.g. by click-to-call or autosaved answers), else a new
+    one on the script covering the policy. `agent` is None for an attempt no staff member made (an
+    e-callback the applicant completes alone). Raises TaskNotHeld when another agent holds the
+    task or it is closed, AttemptError when the script, an answer, the appointment or the outcome
+    does not allow the close.
     """
     now = now or timezone.now()
     if outcome not in Outcome.values:
         raise AttemptError(_("Unknown outcome."))
-    locked = CallbackTask.objects.select_for_update(of=("self",)).select_related("queue").get(pk=task.pk)
+    locked = (
+        CallbackTask.objects.select_for_update(of=("self",)).select_related("queue", "policy").get(pk=task.pk)
+    )
     if not holds_or_may_take(locked, agent, now=now):
         raise TaskNotHeld(_("Another agent holds this task, or it is closed."))
     hours = CallingHours.of(locked.queue)
@@ -186,17 +318,55 @@ def record_attempt(
     if outcome == Outcome.CALLBACK_REQUESTED:
         _check_appointment(locked, appointment_at, now, hours, holidays)
 
+    if attempt is None:
+        attempt = open_attempt(task=locked, agent=agent, channel=channel)
+    if attempt is None:
+        attempt = CallAttempt(task=locked, agent=agent, channel=channel)
+    elif attempt.pk and (attempt.task_id != locked.pk or attempt.outcome or attempt.ended_at):
+        raise AttemptError(_("This attempt is already closed."))
+    if attempt.script_version_id is None:
+        attempt.script_version = version_for_policy(locked.policy)
+    questions = questions_of(attempt.script_version)
+    given = list(attempt.answers or [])
+    by_key = {q.key: q for q in questions}
+    for key, value in (answers or {}).items():
+        question = by_key.get(key)
+        if question is None:
+            raise AttemptError(_("This script has no question “%(key)s”.") % {"key": key}, field="answers")
+        try:
+            entry = judge_answer(task=locked, question=question, answer=value, caller=agent)
+        except scripts.ScriptError as exc:
+            raise AttemptError(f"{key}: {' '.join(exc.messages)}", field="answers") from exc
+        given = merge_answers(questions, given, entry)
+    state = check_script_allows(questions=questions, answers=given, outcome=outcome)
+    raise_script_flags(task=locked, agent=agent, state=state)
+    attempt.answers = given
+    return _record(
+        locked=locked,
+        attempt=attempt,
+        agent=agent,
+        outcome=outcome,
+        number_dialled=number_dialled,
+        notes=notes,
+        appointment_at=appointment_at,
+        hours=hours,
+        holidays=holidays,
+        now=now,
+        task=task,
+    )
+
+
+def _record(
+    *, locked, attempt, agent, outcome, number_dialled, notes, appointment_at, hours, holidays, now, task
+):
+    """Store the closed attempt and move the task on by its outcome (close_attempt checked the rules)."""
     applicant = (
         Party.objects.filter(policy_id=locked.policy_id, role=PartyRole.APPLICANT).order_by("seq").first()
     )
-    attempt = attempt or CallAttempt(task=locked, agent=agent)
-    attempt.outcome, attempt.ended_at, attempt.notes = outcome, now, notes
+    attempt.outcome, attempt.ended_at = outcome, now
+    attempt.notes = notes or attempt.notes
     attempt.number_dialled = number_dialled or attempt.number_dialled
     attempt.appointment_at = appointment_at if outcome == Outcome.CALLBACK_REQUESTED else None
-    if answers is not None:
-        attempt.answers = answers
-    if script_version is not None:
-        attempt.script_version = script_version
     attempt.save()
 
     locked.attempts += 1
@@ -278,13 +448,13 @@ def _close(task: CallbackTask, status: str, now: dt.datetime) -> None:
 
 def _check_appointment(task, appointment_at, now, hours: CallingHours, holidays) -> None:
     if appointment_at is None:
-        raise AttemptError(_("Give the time the customer asked to be called back."))
+        raise AttemptError(_("Give the time the customer asked to be called back."), field="appointment_at")
     if appointment_at <= now:
-        raise AttemptError(_("The callback time must be in the future."))
+        raise AttemptError(_("The callback time must be in the future."), field="appointment_at")
     if task.deadline and appointment_at >= task.deadline:
-        raise AttemptError(_("The callback time is after the free-look period ends."))
+        raise AttemptError(_("The callback time is after the free-look period ends."), field="appointment_at")
     if not hours.is_open(appointment_at, holidays):
-        raise AttemptError(_("The callback time is outside calling hours."))
+        raise AttemptError(_("The callback time is outside calling hours."), field="appointment_at")
 
 
 # ---------------------------------------------------------------------------------------------

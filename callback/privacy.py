@@ -19,6 +19,12 @@ def mask_phone(value: str) -> str:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
+def mask_address(value: str, visible: int = 6) -> str:
+    """`北京市朝阳区……`: the start of an address (the district, for an agent's greeting), not the street."""
+    value = value or ""
+    return value[:visible] + "……" if len(value) > visible else value
+
+
 def may_see_full_ids(user) -> bool:
     """Full id numbers: supervisors and admins whose profile allows it. Agents never."""
     if not has_role(user, SUPERVISOR, ADMIN):

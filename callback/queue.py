@@ -203,7 +203,7 @@ def holds_or_may_take(task: CallbackTask, agent, *, now: dt.datetime) -> bool:
     """The agent may act on the open task: they hold it, or nobody holds it under a live lease."""
     if task.status != TaskStatus.OPEN:
         return False
-    return task.holder_id in (None, agent.pk) or (
+    return task.holder_id in (None, getattr(agent, "pk", None)) or (
         task.lease_expires_at is not None and task.lease_expires_at <= now
     )
 

@@ -1,8 +1,9 @@
 """An agent's call, from "Next callback" to its outcome: the open attempt, answers, dialling, closing.
 
 Answers are written to the open CallAttempt as they are given (a crashed browser loses nothing);
-closing hands the attempt to `outcomes.record_attempt`, which moves the task on. The script's rules
-(what passes, branching, what may be closed as verified) come from `verification.scripts`.
+closing hands the attempt to `outcomes.close_attempt`, which checks the script and moves the task on.
+The script's rules (what passes, branching, what may be closed as verified) come from
+`verification.scripts`.
 """
 
 import datetime as dt
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,10 +21,9 @@ from verification.models import Question, ScriptVersion
 from verification.vocab import Outcome, PartyRole
 
 from . import outcomes, queue
-from .models import CallAttempt, CallbackTask, ContactFlag, Party
-from .models.flags import ACTIVE_FLAG_STATUSES
-from .privacy import mask_phone
-from .scripting import identity_reference, script_context, version_for_policy
+from .models import CallAttempt, CallbackTask, Party
+from .privacy import mask_address, mask_phone
+from .scripting import script_context, version_for_policy
 
 
 class CallError(ValidationError):
@@ -111,8 +111,7 @@ def _attempt(task: CallbackTask, agent) -> CallAttempt:
     return attempt
 
 
-def questions_of(version: ScriptVersion | None) -> list[Question]:
-    return list(version.questions.order_by("order")) if version else []
+questions_of = outcomes.questions_of
 
 
 @transaction.atomic
@@ -120,30 +119,15 @@ def save_answer(*, task_id: int, agent, key: str, answer) -> CallAttempt:
     """Judge and store one answer on the open attempt, with the exact text that was read."""
     task = _lock_held(task_id=task_id, agent=agent)
     attempt = _attempt(task, agent)
-    question = attempt.script_version.questions.filter(key=key).first()
+    questions = questions_of(attempt.script_version)
+    question = next((q for q in questions if q.key == key), None)
     if question is None:
         raise CallError(_("This script has no such question."))
     try:
-        result = scripts.evaluate(question, answer, identity=identity_reference(task.policy))
+        entry = outcomes.judge_answer(task=task, question=question, answer=answer, caller=agent)
     except scripts.ScriptError as exc:
         raise CallError(exc.messages) from exc
-    text = scripts.render(question.text_zh, script_context(policy=task.policy, task=task, caller=agent))
-    entry = {
-        "key": key,
-        "text": text,
-        "answer": result.value,
-        "passed": result.passed,
-        "reason": result.reason,
-        "at": timezone.now().isoformat(timespec="seconds"),
-    }
-    order = {
-        q: i
-        for i, q in enumerate(
-            attempt.script_version.questions.order_by("order").values_list("key", flat=True)
-        )
-    }
-    answers = [a for a in attempt.answers if a.get("key") != key] + [entry]
-    attempt.answers = sorted(answers, key=lambda a: order.get(a.get("key"), 999))
+    attempt.answers = outcomes.merge_answers(questions, attempt.answers, entry)
     attempt.save(update_fields=["answers"])
     return attempt
 
@@ -170,36 +154,11 @@ def mark_dialled(*, task_id: int, agent, which: str) -> str:
     return number
 
 
-def _raise_flags(*, task: CallbackTask, agent, state: scripts.ScriptState) -> list[ContactFlag]:
-    """The contact flags the script's failing answers call for; an existing live flag is kept."""
-    raised = []
-    for question, entry in state.flags:
-        lookup = {
-            "policy": task.policy,
-            "party": PartyRole.APPLICANT,
-            "field": question.flag_field or "phone",
-            "code": question.fail_flag,
-        }
-        if ContactFlag.objects.filter(**lookup, status__in=ACTIVE_FLAG_STATUSES).exists():
-            continue
-        detail = _("Callback on %(date)s: “%(text)s” → %(answer)s") % {
-            "date": timezone.localdate().isoformat(),
-            "text": entry.get("text", "")[:200],
-            "answer": entry.get("answer"),
-        }
-        try:
-            with transaction.atomic():
-                raised.append(ContactFlag.objects.create(**lookup, detail=detail[:300], raised_by=agent))
-        except IntegrityError:  # raised by someone else a moment ago: one live flag per defect
-            pass
-    return raised
-
-
 @transaction.atomic
 def close_call(
     *, task_id: int, agent, outcome: str, notes: str = "", appointment_at: dt.datetime | None = None
 ) -> CallAttempt:
-    """Close the open attempt with `outcome`; the answers given must allow it."""
+    """Close the open attempt with `outcome` through `outcomes.close_attempt` (the script's rules)."""
     if outcome not in Outcome.values:
         raise CallError(_("Choose an outcome."))
     task = _lock_held(task_id=task_id, agent=agent)
@@ -211,31 +170,16 @@ def close_call(
             raise CallError(_("The agreed time must be in the future."))
     else:
         appointment_at = None
-    state = scripts.walk(questions_of(attempt.script_version), attempt.answers)
-    if not state.allows(outcome):
-        if state.ended_with:
-            raise CallError(
-                # Name the outcome to use, not the question's internal key.
-                _("The script ended: close the call as “%(outcome)s”.")
-                % {"outcome": Outcome(state.ended_with).label}
-            )
-        if not state.complete:
-            raise CallError(_("Answer every question of the script before closing as verified."))
-        raise CallError(_("Some answers failed: close as “verified with issues” so a supervisor reviews it."))
-    _raise_flags(task=task, agent=agent, state=state)
     try:
-        return outcomes.record_attempt(
+        return outcomes.close_attempt(
             task=task,
             agent=agent,
             outcome=outcome,
-            number_dialled=attempt.number_dialled,
-            notes=notes or attempt.notes,
+            notes=notes,
             appointment_at=appointment_at,
-            answers=attempt.answers,
-            script_version=attempt.script_version,
             attempt=attempt,
         )
-    except (outcomes.AttemptError, queue.TaskNotHeld) as exc:  # e.g. an appointment outside calling hours
+    except (outcomes.AttemptError, queue.TaskNotHeld) as exc:  # the script's rules, calling hours…
         raise CallError(str(exc)) from exc
 
 
@@ -403,5 +347,5 @@ def masked_summary(policy) -> list[tuple[str, str]]:
         ]
         if applicant.phone:
             rows.append((_("Landline"), mask_phone(applicant.phone)))
-        rows.append((_("Address"), (applicant.address[:6] + "……") if applicant.address else "—"))
+        rows.append((_("Address"), mask_address(applicant.address) or "—"))
     return rows

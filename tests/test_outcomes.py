@@ -4,13 +4,14 @@ import datetime as dt
 
 import pytest
 
-from callback.models import CallAttempt, ContactFlag, RetryRule, TaskStatus
-from callback.outcomes import DEFAULT_RETRIES, AttemptError, plan_retry, record_attempt, review_task
+from callback.models import CallAttempt, Channel, ContactFlag, RetryRule, TaskStatus
+from callback.outcomes import DEFAULT_RETRIES, AttemptError, close_attempt, plan_retry, review_task
 from callback.queue import TaskNotHeld, claim_next_task
 from callback.schedule import CallingHours
 from verification.vocab import Outcome
 
 from .factories_queue import NOW, agent_in, at, open_task, queue, supervisor  # noqa: F401
+from .factories_scripts import passing_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def agent(q):
 
 
 def _record(task, agent, outcome, now=NOW, **kwargs):
-    record_attempt(task=task, agent=agent, outcome=outcome, now=now, **kwargs)
+    close_attempt(task=task, agent=agent, outcome=outcome, now=now, **kwargs)
     task.refresh_from_db()
     return task
 
@@ -34,7 +35,7 @@ def _record(task, agent, outcome, now=NOW, **kwargs):
 def test_verified_completes(q, agent):
     task = open_task(q)
     claim_next_task(agent=agent, now=NOW)
-    task = _record(task, agent, Outcome.VERIFIED, number_dialled="13800138000")
+    task = _record(task, agent, Outcome.VERIFIED, number_dialled="13800138000", answers=passing_answers(task))
     assert (task.status, task.outcome, task.holder, task.attempts) == (
         TaskStatus.COMPLETED,
         "verified",
@@ -46,7 +47,13 @@ def test_verified_completes(q, agent):
 
 @pytest.mark.parametrize("outcome", [Outcome.VERIFIED_WITH_ISSUES, Outcome.FAILED_IDENTITY, Outcome.REFUSED])
 def test_review_outcomes_go_to_supervisor(q, agent, outcome):
-    task = _record(open_task(q), agent, outcome)
+    task = open_task(q)
+    answers = (
+        passing_answers(task, {"premium_understood": "no", "premium_understood_explained": "no"})
+        if outcome == Outcome.VERIFIED_WITH_ISSUES
+        else {}
+    )
+    task = _record(task, agent, outcome, answers=answers)
     assert task.status == TaskStatus.REVIEW
     boss = supervisor()
     with pytest.raises(AttemptError):
@@ -159,7 +166,7 @@ def test_callback_requested_is_an_appointment_for_that_agent(q, agent):
 def test_unusable_appointment_is_refused_with_a_reason(q, agent, when):
     task = open_task(q)
     with pytest.raises(AttemptError):
-        record_attempt(
+        close_attempt(
             task=task, agent=agent, outcome=Outcome.CALLBACK_REQUESTED, appointment_at=when, now=NOW
         )
     assert not CallAttempt.objects.exists()
@@ -170,4 +177,29 @@ def test_cannot_record_on_a_task_another_agent_holds(q, agent):
     other = agent_in(q, "wang")
     claim_next_task(agent=other, now=NOW)
     with pytest.raises(TaskNotHeld):
-        record_attempt(task=task, agent=agent, outcome=Outcome.NO_ANSWER, now=NOW)
+        close_attempt(task=task, agent=agent, outcome=Outcome.NO_ANSWER, now=NOW)
+
+
+def test_every_channel_closes_through_the_script_rules(q):
+    """An e-callback (no agent) closes through the same rules as the workspace and the API."""
+    task = open_task(q)
+    with pytest.raises(AttemptError, match="identity"):
+        close_attempt(task=task, agent=None, outcome=Outcome.VERIFIED, channel=Channel.ECALLBACK, now=NOW)
+    assert not CallAttempt.objects.exists()
+    close_attempt(
+        task=task,
+        agent=None,
+        outcome=Outcome.VERIFIED,
+        channel=Channel.ECALLBACK,
+        answers=passing_answers(task),
+        now=NOW,
+    )
+    task.refresh_from_db()
+    attempt = CallAttempt.objects.get()
+    assert (task.status, attempt.channel, attempt.agent, attempt.outcome) == (
+        TaskStatus.COMPLETED,
+        Channel.ECALLBACK,
+        None,
+        Outcome.VERIFIED,
+    )
+    assert attempt.script_version is not None and attempt.answers

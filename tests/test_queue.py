@@ -238,7 +238,7 @@ def test_agents_cannot_see_supervisor_pages(client, agent):
 
 def test_task_list_filters_masks_and_review_actions(client, q, agent):
     from callback.models import AuditEvent
-    from callback.outcomes import record_attempt
+    from callback.outcomes import close_attempt
     from callback.roles import SUPERVISOR
 
     from .factories import UserFactory
@@ -246,7 +246,7 @@ def test_task_list_filters_masks_and_review_actions(client, q, agent):
     boss = UserFactory(username="boss", role=SUPERVISOR)
     client.force_login(boss)
     refused = open_task(q, mobile="13912345678")
-    record_attempt(task=refused, agent=agent, outcome="refused", now=NOW)
+    close_attempt(task=refused, agent=agent, outcome="refused", now=NOW)
     other = open_task(q)
     page = client.get("/tasks/", {"status": "review"})
     html = page.content.decode()

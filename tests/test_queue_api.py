@@ -8,10 +8,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from callback.models import CallbackTask, TaskStatus
+from callback.models import CallAttempt, CallbackTask, TaskStatus
 from callback.schedule import CallingHours, start_of_day
 
 from .factories_queue import agent_in, open_task, queue, supervisor  # noqa: F401
+from .factories_scripts import passing_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -90,11 +91,45 @@ def test_attempt_returns_next_state(agent, due_task):
     assert again.status_code == 409
 
 
-def test_verified_closes_the_task(agent, due_task):
+def test_verified_closes_the_task_with_the_script_answers(agent, due_task):
     client = _client(agent)
     client.post("/api/v1/queue/next")
-    response = client.post(f"/api/v1/tasks/{due_task.pk}/attempts", {"outcome": "verified"}, format="json")
+    answers = passing_answers(due_task)
+    response = client.post(
+        f"/api/v1/tasks/{due_task.pk}/attempts", {"outcome": "verified", "answers": answers}, format="json"
+    )
+    assert response.status_code == 201, response.json()
     assert response.json()["task"]["status"] == TaskStatus.COMPLETED
+    attempt = CallAttempt.objects.get(task=due_task)
+    assert attempt.script_version is not None
+    assert [a["key"] for a in attempt.answers] == list(answers) and all(a["passed"] for a in attempt.answers)
+    assert "081436" not in str(attempt.answers)  # identity stored as match / mismatch only
+
+
+@pytest.mark.parametrize(
+    ("outcome", "overrides", "message"),
+    [
+        ("verified", None, "identity"),  # no answers at all: the attack of the security review
+        ("verified_with_issues", None, "identity"),
+        ("verified", {"identity": {"birth_date": "1999-01-01", "id_last6": "000000"}}, "script ended"),
+        ("verified", {"premium_understood": "no", "premium_understood_explained": "no"}, "failed"),
+        ("verified", {"no_such_question": "yes"}, "no question"),
+        ("verified", {"identity": {"birth_date": 19600908, "id_last6": ["x"]}}, "identity"),
+    ],
+)
+def test_verified_without_the_script_is_refused(agent, due_task, outcome, overrides, message):
+    client = _client(agent)
+    client.post("/api/v1/queue/next")
+    payload = {"outcome": outcome}
+    if overrides is not None:
+        payload["answers"] = passing_answers(due_task)
+        payload["answers"].update(overrides)
+    response = client.post(f"/api/v1/tasks/{due_task.pk}/attempts", payload, format="json")
+    assert response.status_code == 400, response.json()
+    assert message in response.json()["errors"]["answers"][0].lower()
+    task = CallbackTask.objects.get(pk=due_task.pk)
+    assert (task.status, task.holder, task.attempts) == (TaskStatus.OPEN, agent, 0)
+    assert not CallAttempt.objects.filter(task=due_task).exclude(outcome="").exists()
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from ..audit import record_audit
 from ..models import CallbackTask, FreeLookRule, Holiday, Queue, RetryRule, RoutingRule, StaffProfile, Team
 
 
@@ -61,6 +62,22 @@ class StaffProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "team", "phone", "can_see_full_ids"]
     list_filter = ["team"]
     search_fields = ["user__username", "user__first_name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Full id numbers are a superuser's grant: the admin role must not give them to itself.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, "can_see_full_ids"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "can_see_full_ids" in form.changed_data:
+            record_audit(
+                user=request.user,
+                action="full_id_access_granted" if obj.can_see_full_ids else "full_id_access_revoked",
+                obj=obj,
+                detail={"username": obj.user.username},
+                request=request,
+            )
 
 
 @admin.register(Holiday)

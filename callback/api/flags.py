@@ -24,6 +24,7 @@ from ..flags import (
 )
 from ..models import ContactFlag, FlagStatus
 from ..roles import ADMIN, SUPERVISOR, has_role
+from .errors import StrictSerializer
 
 
 class IsSupervisorOrAdmin(BasePermission):
@@ -109,7 +110,7 @@ class FlagListView(APIView):
         return paginator.get_paginated_response(FlagSerializer(page, many=True).data)
 
 
-class FlagIdsSerializer(serializers.Serializer):
+class FlagIdsSerializer(StrictSerializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=10000
     )

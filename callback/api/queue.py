@@ -18,11 +18,12 @@ from verification.vocab import Outcome
 
 from ..audit import record_audit
 from ..models import CallbackTask, Party
-from ..outcomes import AttemptError, record_attempt
-from ..privacy import mask_id, mask_phone
+from ..outcomes import AttemptError, close_attempt
+from ..privacy import mask_phone
 from ..queue import TaskNotHeld, release_task, renew_lease
 from ..roles import AGENT, has_role
 from ..workspace import claim_scripted_task
+from .errors import StrictSerializer
 
 
 class IsAgent(permissions.BasePermission):
@@ -76,7 +77,7 @@ class ClaimedTaskSerializer(TaskStateSerializer):
     policy = PolicySummarySerializer()
 
 
-class AttemptInSerializer(serializers.Serializer):
+class AttemptInSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     number_dialled = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
@@ -85,6 +86,14 @@ class AttemptInSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="Required when the outcome is callback_requested: the time the customer asked for.",
+    )
+    answers = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text='The script\'s answers, by question key: {"identity": {"birth_date": "1960-09-08", '
+        '"id_last6": "081436"}, "q_purpose": "yes", …}. Closing as verified (or verified with '
+        "issues) needs every required question of the script version covering the policy answered, "
+        "the identity confirmed; anything short of that is refused with 400.",
     )
 
     def validate(self, data):
@@ -133,7 +142,8 @@ def policy_summary(task: CallbackTask) -> dict:
             "name": applicant.name,
             "gender": applicant.gender,
             "id_type": applicant.id_type,
-            "id_no_masked": mask_id(applicant.id_no),
+            # Nothing of the id: its last six characters are what the identity check asks.
+            "id_no_masked": "*" * len(applicant.id_no or ""),
             "mobile_masked": mask_phone(applicant.mobile),
             "phone_masked": mask_phone(applicant.phone),
         },
@@ -222,16 +232,11 @@ class AttemptView(APIView):
         if task.holder_id != request.user.pk:
             raise Conflict()
         try:
-            attempt = record_attempt(task=task, agent=request.user, **data.validated_data)
+            attempt = close_attempt(task=task, agent=request.user, **data.validated_data)
         except TaskNotHeld as exc:
             raise Conflict() from exc
         except AttemptError as exc:
-            field = (
-                "appointment_at"
-                if data.validated_data["outcome"] == Outcome.CALLBACK_REQUESTED
-                else "outcome"
-            )
-            raise serializers.ValidationError({field: [str(exc)]}) from exc
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
         task = _task(pk)
         return Response(
             AttemptOutSerializer({"attempt_id": attempt.pk, "task": task_state(task)}).data,

@@ -16,7 +16,7 @@ from verification.vocab import Outcome
 from .. import outcomes
 from ..models import CallAttempt, CallbackTask, Policy, Queue, TaskStatus
 from ..queue import lease_length
-from ..scripting import identity_reference, script_context, version_for_policy
+from ..scripting import identity_reference, version_for_policy
 from ..workspace import questions_of
 
 DEMO_TASKS = 3
@@ -27,7 +27,6 @@ def scripted_answers(*, task: CallbackTask, agent, version, overrides: dict | No
     overrides = overrides or {}
     questions = questions_of(version)
     by_key = {q.key: q for q in questions}
-    context = script_context(policy=task.policy, task=task, caller=agent)
     identity = identity_reference(task.policy)
     answers: list[dict] = []
     for _ in range(len(questions)):
@@ -42,17 +41,10 @@ def scripted_answers(*, task: CallbackTask, agent, version, overrides: dict | No
             "date": timezone.localdate().isoformat(),
             "identity": {"birth_date": str(identity["birth_date"]), "id_last6": identity["id_no"][-6:]},
         }[question.kind]
-        result = scripts.evaluate(question, overrides.get(question.key, default), identity=identity)
-        answers.append(
-            {
-                "key": question.key,
-                "text": scripts.render(question.text_zh, context),
-                "answer": result.value,
-                "passed": result.passed,
-                "reason": result.reason,
-                "at": timezone.now().isoformat(timespec="seconds"),
-            }
+        entry = outcomes.judge_answer(
+            task=task, question=question, answer=overrides.get(question.key, default), caller=agent
         )
+        answers = outcomes.merge_answers(questions, answers, entry)
     return answers
 
 
@@ -99,15 +91,14 @@ def _record(*, task, agent, outcome, answers, version, notes, sid, ago: dt.timed
         telephony_backend="manual",
         call_status="dialled",
         call_sid=sid,
+        answers=answers,
     )
-    outcomes.record_attempt(
+    outcomes.close_attempt(
         task=task,
         agent=agent,
         outcome=outcome,
         number_dialled=number,
         notes=notes,
-        answers=answers,
-        script_version=version,
         attempt=attempt,
     )
     at = timezone.now() - ago

@@ -22,9 +22,11 @@ from ..models import (
     TaskStatus,
     Team,
 )
-from ..outcomes import AttemptError, record_attempt
+from ..outcomes import AttemptError, close_attempt
 from ..schedule import CallingHours, load_holidays, sync_tasks
+from ..scripting import version_for_policy
 from ..sweep import sweep
+from .calls import scripted_answers
 
 # 2026 public holidays as announced by the State Council (国务院办公厅关于2026年部分节假日安排的通知).
 # Make-up working days are not modelled: on those weekend days the weekend calling hours apply.
@@ -115,7 +117,7 @@ def _shape_tasks(users, now: dt.datetime) -> None:
 
     def attempt(task, who, outcome, at, **kwargs):
         try:
-            made = record_attempt(
+            made = close_attempt(
                 task=task, agent=who, outcome=outcome, now=at, number_dialled=_number(task), **kwargs
             )
         except AttemptError:  # e.g. yesterday was a holiday: the demo simply has one fewer example
@@ -179,7 +181,17 @@ def _shape_tasks(users, now: dt.datetime) -> None:
         task = next(plan, None)
         if task is None:
             return
-        attempt(task, agent, outcome, now - dt.timedelta(hours=1), notes=note)
+        kwargs = {}
+        if outcome == Outcome.VERIFIED_WITH_ISSUES and (version := version_for_policy(task.policy)):
+            # Answered through the script, one answer failing: the close the script allows.
+            answers = scripted_answers(
+                task=task,
+                agent=agent,
+                version=version,
+                overrides={"premium_understood": "no", "premium_understood_explained": "no"},
+            )
+            kwargs["attempt"] = CallAttempt(task=task, agent=agent, script_version=version, answers=answers)
+        attempt(task, agent, outcome, now - dt.timedelta(hours=1), notes=note, **kwargs)
 
 
 def _number(task: CallbackTask) -> str:

@@ -49,8 +49,12 @@ class Table:
         self.close()
 
 
+def nul_in_row() -> str:
+    return _("the row contains a NUL byte")
+
+
 def _normalise_header(names: Iterable) -> list[str]:
-    return [str(n or "").replace("\ufeff", "").strip().lower() for n in names]
+    return [str(n or "").replace("\ufeff", "").replace("\x00", "").strip().lower() for n in names]
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -139,27 +143,80 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+# XLSX is a zip of XML: a small upload can declare gigabytes. Limits checked before openpyxl opens it.
+XLSX_MAX_ROWS = 1_048_576  # Excel's own limit; a hostile sheet can have more rows in its XML
+XLSX_MAX_COLUMNS = 200  # far more than any format in FORMATS.md
+XLSX_MAX_RATIO = 200  # uncompressed / compressed of one member past 1 MB: real sheets stay far below
+
+
+def check_xlsx_members(path: str | Path) -> None:
+    """IntakeError when a member of the workbook would unpack to more than the settings allow.
+
+    openpyxl reads the shared strings into memory whole (a 311 KB upload with a 300 MB strings part
+    took ~600 MB), so that part has its own, smaller cap; sheets are streamed.
+    """
+    import zipfile
+
+    from django.conf import settings
+
+    try:
+        members = zipfile.ZipFile(path).infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IntakeError(_("The file is not an XLSX workbook.")) from exc
+    for member in members:
+        cap = (
+            settings.XLSX_MAX_SHARED_STRINGS_BYTES
+            if member.filename.lower().endswith("sharedstrings.xml")
+            else settings.XLSX_MAX_MEMBER_BYTES
+        )
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > cap or (member.file_size > (1 << 20) and ratio > XLSX_MAX_RATIO):
+            raise IntakeError(
+                _("The workbook is too large once unpacked (%(member)s: %(size)s MB); save it as CSV.")
+                % {"member": member.filename, "size": member.file_size >> 20}
+            )
+
+
 def _open_xlsx(path: str | Path) -> Table:
     import openpyxl
 
+    check_xlsx_members(path)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     sheet = book.worksheets[0]
-    source = sheet.iter_rows(values_only=True)
-    try:
-        header = next(source)
-    except StopIteration as exc:
+    declared_rows = min(sheet.max_row or 0, XLSX_MAX_ROWS)
+    # The sheet's declared dimension (e.g. A1:XFD1048576) is not trusted: openpyxl would pad every
+    # row to it. Only the header's width is read.
+    sheet.reset_dimensions()
+    header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=XLSX_MAX_COLUMNS, values_only=True), None)
+    header = list(header or [])
+    while header and header[-1] in (None, ""):
+        header.pop()
+    if not header:
         book.close()
-        raise IntakeError(_("The workbook's first sheet is empty.")) from exc
+        raise IntakeError(_("The workbook's first sheet is empty."))
+    width = len(header)
+    source = sheet.iter_rows(min_row=2, max_col=width, values_only=True)
     done = [0]
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for line, values in enumerate(source, start=2):
-            done[0] = line
-            cells = [_cell(v) for v in values]
-            if any(cells):
-                yield line, cells
+        try:
+            for line, values in enumerate(source, start=2):
+                if line > XLSX_MAX_ROWS:
+                    raise IntakeError(
+                        _("The sheet has more than %(rows)s rows; split the file.") % {"rows": XLSX_MAX_ROWS}
+                    )
+                done[0] = line
+                cells = [_cell(v) for v in values]
+                if any(cells):
+                    yield line, cells
+        except IntakeError:
+            raise
+        except Exception as exc:  # the sheet's XML is parsed as it is read: damage shows up here
+            raise IntakeError(
+                _("The file cannot be read after line %(line)s: %(error)s") % {"line": done[0], "error": exc}
+            ) from exc
 
-    return Table(_normalise_header(header), rows(), lambda: done[0], sheet.max_row or 0, book.close)
+    return Table(_normalise_header(header), rows(), lambda: done[0], declared_rows, book.close)
 
 
 def check_header(header: list[str], required: Iterable[str]) -> list[str]:

@@ -25,6 +25,7 @@ from verification.vocab import (
 )
 
 from .. import screening
+from .files import nul_in_row
 
 POLICY_COLUMNS = (
     "policy_no",
@@ -232,6 +233,10 @@ def _beneficiaries(text: str) -> list[dict]:
 
 def identify_row(row: dict[str, str]) -> tuple[str, str] | str:
     """(policy_no, digest of the row) — or why the row cannot be identified or placed (FORMATS.md)."""
+    get = row.get
+    joined = "\x1f".join([get(c, "") for c in POLICY_COLUMNS])
+    if "\x00" in joined:  # PostgreSQL text cannot hold it: the line is rejected, not the whole run
+        return nul_in_row()
     policy_no = row.get("policy_no", "").strip()
     if not policy_no:
         return _("no policy_no")
@@ -239,10 +244,7 @@ def identify_row(row: dict[str, str]) -> tuple[str, str] | str:
         return _("policy_no longer than 40 characters")
     if not parse_date(row.get("issue_date", "")):
         return _("issue_date is not a date: %(value)s") % {"value": row.get("issue_date", "") or _("blank")}
-    get = row.get
-    return policy_no, hashlib.blake2b(
-        "\x1f".join([get(c, "") for c in POLICY_COLUMNS]).encode(), digest_size=16
-    ).hexdigest()
+    return policy_no, hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
 
 
 def parse_policy_row(

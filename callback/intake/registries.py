@@ -14,7 +14,7 @@ from verification.vocab import AgentStatus, Channel
 
 from .. import screening
 from ..models import Agent, CompanyNumber, ImportKind, ImportRun, Outlet, RegistryPhone
-from .files import IntakeError, check_header, open_table
+from .files import IntakeError, check_header, nul_in_row, open_table
 from .policy_rows import choice
 from .result import ImportResult, Progress, set_phase
 
@@ -45,6 +45,8 @@ _OWNER = {
 
 
 def _registry_values(kind: str, row: dict[str, str]) -> tuple[str, dict] | str:
+    if any("\x00" in (value or "") for value in row.values()):
+        return nul_in_row()
     get = lambda c: (row.get(c) or "").strip()  # noqa: E731
     if kind == ImportKind.AGENTS:
         if not get("agent_code"):

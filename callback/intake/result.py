@@ -33,6 +33,8 @@ class ImportResult:
     def reject(self, *, line: int, key: str, reason: str) -> None:
         self.rejected += 1
         if len(self.rejections) < MAX_REPORTED_REJECTIONS:
+            # The report is JSON in PostgreSQL, which cannot hold a NUL: an imported one is dropped.
+            key, reason = key.replace("\x00", ""), reason.replace("\x00", "")
             self.rejections.append({"line": line, "policy_no": key, "reason": reason})
 
     def report(self) -> dict:

@@ -18,11 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 from verification.vocab import Channel, FlagCode
 
 from .. import exports
+from ..audit import record_audit
 from ..flags import (
     REASON_MAX_LENGTH,
     FlagActionError,
     describe_detail,
     describe_result,
+    filters_for_audit,
     flag_facets,
     flag_list,
     masked_detail,
@@ -119,6 +121,13 @@ def flag_list_page(request):
     for flag in page.object_list:
         flag.masked_mobile = mask_phone(flag.applicant_mobile or "")
         flag.masked_detail = masked_detail(describe_detail(flag.detail))
+    # Names and (masked) numbers of many customers: audited like the API's list.
+    record_audit(
+        user=request.user,
+        action="view_flag_list",
+        detail={"filter": filters_for_audit(filters), "page": page.number},
+        request=request,
+    )
     return render(
         request,
         "callback/flag_list.html",
@@ -180,7 +189,9 @@ def flag_export(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"flags-{stamp}.{fmt}"
     if fmt == "csv":
-        exports.audit_export(user=request.user, filters=filters, fmt=fmt, rows=None, request=request)
+        # Streamed, so the rows are counted before the first is sent: the audit says how many left.
+        rows = exports.flag_list(filters=filters).count()
+        exports.audit_export(user=request.user, filters=filters, fmt=fmt, rows=rows, request=request)
         response = StreamingHttpResponse(
             exports.csv_chunks(exports.flag_export_rows(filters=filters)),
             content_type="text/csv; charset=utf-8",

@@ -26,6 +26,11 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".csv", ".xlsx", ".txt")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB: split it, or import it with manage.py import_policies.")
+                % {"mb": settings.UPLOAD_MAX_BYTES >> 20}
+            )
         return upload
 
 
@@ -43,7 +48,7 @@ def save_upload(upload) -> str:
 
 @role_required(SUPERVISOR, ADMIN)
 def import_list(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         run = intake.create_run(

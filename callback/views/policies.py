@@ -5,12 +5,15 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+
+from verification import scripts
 
 from ..audit import record_audit
 from ..flags import REASON_MAX_LENGTH, describe_detail, flag_history, masked_detail
 from ..models import Party, Policy
-from ..privacy import mask_id, mask_phone, may_see_full_ids
+from ..privacy import mask_address, mask_id, mask_phone, may_see_full_ids
 from ..roles import ADMIN, SUPERVISOR, has_role
 from .flags import REVIEW_PERMISSION
 
@@ -27,14 +30,33 @@ def may_view_policy(user, policy: Policy) -> bool:
     return task.holder_id == user.pk and live_lease
 
 
-def _party_row(party: Party, *, revealed: bool) -> dict:
+def _age_label(birth_date) -> str:
+    age = scripts.age_on(birth_date, timezone.localdate())
+    return _("%(age)s years old") % {"age": age} if age is not None else ""
+
+
+def _party_row(party: Party, *, revealed: bool, agent_view: bool = False) -> dict:
     # Masked for everyone by default: even a permitted user sees full numbers only by asking for
-    # them, so that every full view is in the audit trail.
+    # them, so that every full view is in the audit trail. An agent sees none of what the identity
+    # check asks the customer (birth date, id number) and only the start of the address: shown
+    # on the page, the customer's answers could be read out instead of heard.
+    if agent_view:
+        return {
+            "party": party,
+            "birth_date": _age_label(party.birth_date),
+            "id_no": _("hidden: the customer states it") if party.id_no else "",
+            "mobile": mask_phone(party.mobile),
+            "phone": mask_phone(party.phone),
+            "address": mask_address(party.address),
+            "revealed": False,
+        }
     return {
         "party": party,
+        "birth_date": party.birth_date.isoformat() if party.birth_date else "",
         "id_no": party.id_no if revealed else mask_id(party.id_no),
         "mobile": party.mobile if revealed else mask_phone(party.mobile),
         "phone": party.phone if revealed else mask_phone(party.phone),
+        "address": party.address,
         "revealed": revealed,
     }
 
@@ -48,12 +70,16 @@ def _render_policy(request, policy: Policy, *, revealed: int | None = None):
         task = policy.task
     except ObjectDoesNotExist:
         task = None
+    agent_view = not has_role(request.user, SUPERVISOR, ADMIN)
     return render(
         request,
         "callback/policy_detail.html",
         {
             "policy": policy,
-            "parties": [_party_row(party, revealed=party.pk == revealed) for party in policy.parties.all()],
+            "parties": [
+                _party_row(party, revealed=party.pk == revealed, agent_view=agent_view)
+                for party in policy.parties.all()
+            ],
             "flags": flags,
             "task": task,
             "may_reveal": may_see_full_ids(request.user),

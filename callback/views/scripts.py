@@ -79,7 +79,17 @@ def _int(raw) -> int | None:
         return None
 
 
-def _act(request, version_id: int, action) -> ScriptVersion:
+def _audit(request, name: str, version: ScriptVersion, **detail) -> None:
+    record_audit(
+        user=request.user,
+        action=name,
+        obj=version,
+        detail={"script": version.script.code, "version": version.number, **detail},
+        request=request,
+    )
+
+
+def _act(request, version_id: int, action, name: str) -> ScriptVersion:
     version = get_object_or_404(ScriptVersion.objects.select_related("script"), pk=version_id)
     try:
         action(version)
@@ -87,13 +97,15 @@ def _act(request, version_id: int, action) -> ScriptVersion:
         messages.error(
             request, _("%(version)s: %(errors)s") % {"version": version, "errors": " ".join(exc.messages)}
         )
+    else:
+        _audit(request, name, version)
     return version
 
 
 @require_POST
 @role_required(ADMIN)
 def publish(request, version_id: int):
-    version = _act(request, version_id, lambda v: v.publish(user=request.user))
+    version = _act(request, version_id, lambda v: v.publish(user=request.user), "script_published")
     if version.status == ScriptVersion.Status.PUBLISHED:
         messages.success(request, _("%(version)s is published.") % {"version": version})
     return redirect("script_list")
@@ -102,7 +114,7 @@ def publish(request, version_id: int):
 @require_POST
 @role_required(ADMIN)
 def retire(request, version_id: int):
-    version = _act(request, version_id, lambda v: v.retire())
+    version = _act(request, version_id, lambda v: v.retire(), "script_retired")
     if version.status == ScriptVersion.Status.RETIRED:
         messages.success(request, _("%(version)s is retired.") % {"version": version})
     return redirect("script_list")
@@ -113,6 +125,7 @@ def retire(request, version_id: int):
 def new_draft(request, version_id: int):
     version = get_object_or_404(ScriptVersion.objects.select_related("script"), pk=version_id)
     draft = version.new_draft()
+    _audit(request, "script_draft_created", draft, copied_from=version.number)
     messages.success(
         request, _("Draft %(version)s: edit its questions, preview it, then publish it.") % {"version": draft}
     )
