@@ -77,6 +77,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "attempt_export": (SUPERVISOR, ADMIN),
     "api_stats_compliance": (SUPERVISOR, ADMIN),
     "api_stats_table": (SUPERVISOR, ADMIN),
+    # Twilio's webhooks answer only requests signed with the account's token: no role, no session.
+    "twilio_voice": (),
+    "twilio_call_status": (),
+    "twilio_recording": (),
+    "twilio_sms_status": (),
+    "twilio_sms_inbound": (),
 }
 # Whole namespaces: the Django admin and the django-rq dashboard are for staff accounts (the admin
 # role); the admin's own permissions decide further.
