@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .telephony import views as telephony_views
-from .views import calls, flags, home, imports, policies, queue, scripts, workspace
+from .views import calls, ecallback, flags, home, imports, policies, queue, scripts, workspace
 from .views import stats as stats_views
 
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
 urlpatterns += stats_views.urlpatterns
+urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0012_task_list_queue_and_appointments'),
+        ('callback', '0013_ecallback'),
         ('verification', '0003_default_scripts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
