@@ -23,6 +23,7 @@ def _attempts(request):
     attempts = (
         CallAttempt.objects.exclude(outcome="")
         .select_related("task__policy", "agent", "script_version__script", "ecallback")
+        .prefetch_related("recordings")
         .order_by("-ended_at", "-pk")
     )
     outcome = request.GET.get("outcome", "")
