@@ -10,8 +10,8 @@ from .views import (
     home,
     imports,
     policies,
-    queue,
     scripts,
+    supervision,
     workspace,
 )
 from .views import stats as stats_views
@@ -25,8 +25,8 @@ urlpatterns += policies.urlpatterns
 urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
-urlpatterns += queue.urlpatterns
 urlpatterns += stats_views.urlpatterns
+urlpatterns += supervision.urlpatterns
 urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0014_management_duties'),
+        ('callback', '0015_agent_left_on'),
         ('verification', '0003_default_scripts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
