@@ -15,6 +15,7 @@ from .views import (
     supervision,
     workspace,
 )
+from .views import stats as stats_views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -26,6 +27,7 @@ urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += fallback.urlpatterns
+urlpatterns += stats_views.urlpatterns
 urlpatterns += supervision.urlpatterns
 urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns

@@ -77,6 +77,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "fallback_visits": (SUPERVISOR, ADMIN),
     "fallback_receipt": (SUPERVISOR, ADMIN),
     "fallback_corrections": (SUPERVISOR, ADMIN),
+    # Statistics (docs/statistics.md): supervisors and admins; agents see their own figures on the workspace.
+    "stats": (SUPERVISOR, ADMIN),
+    "stats_export": (SUPERVISOR, ADMIN),
+    "task_export": (SUPERVISOR, ADMIN),
+    "attempt_export": (SUPERVISOR, ADMIN),
+    "api_stats_compliance": (SUPERVISOR, ADMIN),
+    "api_stats_table": (SUPERVISOR, ADMIN),
     # Click-to-call acts on the caller's own held task and own call only (tests/test_telephony_calls.py).
     "workspace_call": (),
     "workspace_call_state": (),

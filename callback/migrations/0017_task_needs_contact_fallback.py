@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0015_agent_left_on'),
+        ('callback', '0016_stats_indexes'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callback', '0016_task_needs_contact_fallback'),
+        ('callback', '0017_task_needs_contact_fallback'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
