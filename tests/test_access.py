@@ -70,6 +70,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    # Twilio's webhooks: only requests signed with the account's token get through, never a user.
+    "twilio_voice": (),
+    "twilio_call_status": (),
+    "twilio_recording": (),
+    "twilio_sms_status": (),
+    "twilio_sms_inbound": (),
 }
 # Whole namespaces: the Django admin and the django-rq dashboard are for staff accounts (the admin
 # role); the admin's own permissions decide further.
@@ -155,6 +161,8 @@ def world():
 def _guesses(name: str, group: str, world: dict, regex: str = "") -> list:
     if group in world:
         return [world[group]]
+    if group == "attempt_id":
+        return [world["attempt"]]
     if group == "pk":
         return [world["run"] if name.startswith("import") else world["task"]]
     alternatives = re.search(rf"\(\?P<{group}>([\w|]+)\)", regex)

@@ -131,7 +131,8 @@ def test_an_agents_day(live_server, allow_orm_beside_playwright):
         page.select_option("#outcome", "no_answer")
         page.fill("#notes", "响铃无人接听")
         page.wait_for_function(
-            "document.getElementById('notes-status').textContent.trim() !== ''"
+            # A function, not a bare expression: Playwright evals the latter, which the CSP refuses.
+            "() => document.getElementById('notes-status').textContent.trim() !== ''"
         )  # autosaved
         page.screenshot(path=SHOTS / "workspace_5_no_answer.png")
         with page.expect_navigation():

@@ -98,7 +98,9 @@ class TestUploadPage:
         )
         url = reverse("import_detail", args=[run.pk])
         partial = supervisor_client.get(url, HTTP_HX_REQUEST="true").content.decode()
-        assert 'hx-trigger="every 1s"' in partial and "width: 50%" in partial and "<html" not in partial
+        assert (
+            'hx-trigger="every 1s"' in partial and 'data-progress="50"' in partial and "<html" not in partial
+        )
         run.status = "done"
         run.save()
         assert "hx-trigger" not in supervisor_client.get(url, HTTP_HX_REQUEST="true").content.decode()
