@@ -18,6 +18,8 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 EXACT_UP_TO = 10_000
+# From this row on, a page is read in two steps (see LongListPaginator.page).
+DEFERRED_JOIN_FROM = 1_000
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,13 @@ class LongListPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return self.total.n if self.total.exact else self.exact_up_to
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < DEFERRED_JOIN_FROM:
+            return super().page(number)
+        # A deep page: skip the rows before it by key alone (the list's index, no joined rows read),
+        # then read the page's own rows whole, in the list's order.
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)

@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from .models import CallbackTask, Queue, TaskStatus
@@ -183,7 +183,9 @@ def task_list(
     if status:
         tasks = tasks.filter(status=status)
     if queue:
-        tasks = tasks.filter(queue__code=queue)
+        # By id, not through a join on the code: PostgreSQL then walks the queue's tasks in the
+        # list's order (task_list_queue_order) instead of sorting them.
+        tasks = tasks.filter(queue_id=Subquery(Queue.objects.filter(code=queue).values("pk")[:1]))
     if branch:
         tasks = tasks.filter(policy__branch_code=branch)
     if policy_no:

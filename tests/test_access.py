@@ -70,7 +70,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
-    # Twilio's webhooks: only requests signed with the account's token get through, never a user.
+    # Twilio's webhooks answer only requests signed with the account's token: no role, no session.
     "twilio_voice": (),
     "twilio_call_status": (),
     "twilio_recording": (),

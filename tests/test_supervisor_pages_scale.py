@@ -253,3 +253,17 @@ def test_flag_counts_are_shared_for_a_while_and_start_afresh_after_a_step(
         )
     assert counts() == (3, 1)  # 4 open, one waived: read afresh after the step
     assert flag_facets(filters={}, cached=True) == flag_facets(filters={})
+
+
+def test_deep_pages_hold_the_same_rows_in_the_same_order(monkeypatch):
+    from django.core.paginator import Paginator
+
+    main = queue("main")
+    for day in (3, 1, 2, 1, 3, 2, 1, 2, 3, 1, 2, 3):
+        open_task(main, receipt=timezone.localdate() - dt.timedelta(days=day))
+    monkeypatch.setattr(paging, "DEFERRED_JOIN_FROM", 5)
+    tasks = supervision.task_list()
+    for number in (1, 2, 3):
+        deep = [t.pk for t in paging.LongListPaginator(tasks, 5).page(number)]
+        plain = [t.pk for t in Paginator(tasks, 5).page(number)]
+        assert deep == plain, number
