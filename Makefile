@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-DEMO_ENV := DJANGO_DEBUG=1
+DEMO_ENV := DJANGO_DEBUG=1 PORT=$(PORT)
 
 .PHONY: demo test install install-dev serve lint messages bench clean
 

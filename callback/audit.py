@@ -44,12 +44,14 @@ def client_ip(request) -> str | None:
     return remote
 
 
-def record_audit(*, user, action: str, obj=None, detail: dict | None = None, request=None) -> AuditEvent:
+def record_audit(
+    *, user, action: str, obj=None, detail: dict | None = None, request=None, ip: str | None = None
+) -> AuditEvent:
     return AuditEvent.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None,
         action=action,
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         detail=detail or {},
-        ip=client_ip(request),
+        ip=ip or client_ip(request),
     )

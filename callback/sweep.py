@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from verification.vocab import FlagCode, PartyRole
 
+from .ecallback import sweep_ecallbacks
 from .models import CallbackTask, Party, TaskStatus
 from .outcomes import raise_callback_flag
 from .queue import appointment_grace
@@ -29,6 +30,9 @@ class SweepReport:
     appointments_opened: int = 0
     windows_closed: int = 0
     receipts_arrived: int = 0
+    ecallbacks_offered: int = 0
+    ecallback_reminders: int = 0
+    ecallbacks_fallen_back: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -53,6 +57,10 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     )
     if arrived:
         report.receipts_arrived = sync_tasks(policy_ids=arrived, now=now)
+    # Unfinished e-callbacks fall back to the phone queue: no policy is left without a callback.
+    ecb = sweep_ecallbacks(now=now)
+    report.ecallbacks_offered, report.ecallback_reminders = ecb.offered, ecb.reminded
+    report.ecallbacks_fallen_back = ecb.fallen_back
     return report
 
 

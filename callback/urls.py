@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .telephony import views as telephony_views
-from .views import calls, flags, home, imports, policies, queue, scripts, workspace
+from .views import calls, ecallback, flags, home, imports, policies, queue, scripts, workspace
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,4 +13,5 @@ urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
+urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns

@@ -37,6 +37,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+# E-callback links without PUBLIC_BASE_URL (development, the demo): the local server.
+ECALLBACK_DEV_BASE_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or ([PUBLIC_BASE_URL] if PUBLIC_BASE_URL else [])
 
 INSTALLED_APPS = [

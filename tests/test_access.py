@@ -70,6 +70,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    # The applicant's e-callback: public, but only through a live link's token; a guessed one is 404.
+    "ecallback_start": (),
+    "ecallback_code": (),
+    "ecallback_answers": (),
+    "ecallback_sign": (),
+    "ecallback_done": (),
+    "ecallback_receipt": (),
+    "ecallback_call": (),
     # Twilio's webhooks answer only requests signed with the account's token: no role, no session.
     "twilio_voice": (),
     "twilio_call_status": (),

@@ -1,3 +1,3 @@
 """Django admin, one module per capability: registries and intake, queues and rules."""
 
-from . import registries, staff, telephony, users  # noqa: F401
+from . import ecallback, registries, staff, telephony, users  # noqa: F401

@@ -49,11 +49,12 @@ def seed_users() -> dict[str, User]:
 
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
-    from . import calls, flags, policies, queue
+    from . import calls, ecallback, flags, policies, queue
 
     return [
         ("registries and policies", policies.seed),
         ("flag work", flags.seed),
         ("queues and callback tasks", queue.seed),
         ("call attempts", calls.seed),
+        ("e-callbacks", ecallback.seed),
     ]

@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .ecallback import CodePurpose, ECallbackCode, ECallbackLink, ECallbackSettings, LinkStatus, PhoneOnlyRule
 from .flags import ContactFlag, FlagStatus
 from .imports import ImportKind, ImportRun, ImportStatus
 from .policies import Party, Policy
@@ -19,15 +20,21 @@ __all__ = [
     "CallAttempt",
     "CallbackTask",
     "Channel",
+    "CodePurpose",
     "CompanyNumber",
     "ContactFlag",
+    "ECallbackCode",
+    "ECallbackLink",
+    "ECallbackSettings",
     "FlagStatus",
     "FreeLookRule",
     "Holiday",
     "ImportKind",
     "ImportRun",
     "ImportStatus",
+    "LinkStatus",
     "Outlet",
+    "PhoneOnlyRule",
     "Party",
     "Policy",
     "Queue",
