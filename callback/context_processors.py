@@ -12,6 +12,7 @@ NAVIGATION = [
     ("stats", _("Statistics"), {SUPERVISOR, ADMIN}),
     ("flag_list", _("Contact flags"), {SUPERVISOR, ADMIN}),
     ("import_list", _("Imports"), {SUPERVISOR, ADMIN}),
+    ("duties_home", _("Management duties"), {SUPERVISOR, ADMIN}),
     ("script_list", _("Scripts"), {ADMIN}),
     ("admin:index", _("Settings"), {ADMIN}),
 ]

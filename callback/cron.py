@@ -8,9 +8,19 @@ from rq import cron
 
 from callback.retention import purge_old_uploads
 from callback.sweep import run_sweep
+from callback.telephony.recordings import delete_expired_recordings
 
 # Every 60 s. A sweep that runs twice, late, or after Redis was flushed gives the same state.
 cron.register(run_sweep, "default", interval=60, job_timeout=300, name="callback-sweep")
+
+# Recordings past RECORDING_RETENTION_DAYS: deleted at Twilio and marked, daily at 03:30 Beijing time.
+cron.register(
+    delete_expired_recordings,
+    "default",
+    cron="30 3 * * *",
+    job_timeout=1800,
+    name="recording-retention",
+)
 # Daily: uploads (raw personal data) are deleted after UPLOAD_RETENTION_DAYS (callback/retention.py).
 cron.register(
     purge_old_uploads, "default", interval=24 * 3600, job_timeout=600, name="callback-purge-uploads"

@@ -41,10 +41,15 @@ _COLUMNS = [
     ("agent_code", "policy__agent_code"),
     ("agent_name", "policy__agent_name"),
     ("applicant_name", "applicant_name"),
+    # For the finance department (fee holds, 第八条): whose outlet, and until when the branch may correct.
+    ("outlet_code", "policy__outlet_code"),
+    ("correction_due", "correction_due"),
 ]
 EXPORT_COLUMNS = [column for column, _ in _COLUMNS]
 _SOURCE = [source for _, source in _COLUMNS]
 RAISED_AT = EXPORT_COLUMNS.index("raised_at")
+APPLICANT_NAME = EXPORT_COLUMNS.index("applicant_name")
+CORRECTION_DUE = EXPORT_COLUMNS.index("correction_due")
 CHUNK_SIZE = 2000
 CSV_BOM = "\ufeff"  # Excel in China opens UTF-8 CSV correctly only with it
 
@@ -93,8 +98,10 @@ def flag_export_rows(*, filters: Mapping[str, Any] | None = None) -> Iterator[li
     for row in rows:
         out = list(row)
         out[RAISED_AT] = row[RAISED_AT].astimezone(local).isoformat(timespec="seconds")
-        if out[-1] is None:  # a policy without an applicant row
-            out[-1] = ""
+        if out[APPLICANT_NAME] is None:  # a policy without an applicant row
+            out[APPLICANT_NAME] = ""
+        due = row[CORRECTION_DUE]
+        out[CORRECTION_DUE] = due.isoformat() if due else ""
         yield out
 
 
@@ -130,27 +137,40 @@ def write_xlsx(
     columns: list[str] = EXPORT_COLUMNS,
     title="flags",
 ) -> None:
-    """An XLSX workbook with one sheet; openpyxl's write-only mode keeps rows out of memory.
+    """An XLSX workbook with one sheet; openpyxl's write-only mode keeps rows out of memory."""
+    write_workbook(sheets=[(title, columns, rows)], stream=stream)
 
-    Every cell is written as a string (never a formula or an error value), neutralised as in CSV.
+
+def write_workbook(
+    *, sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]], stream: BinaryIO | str | Path
+) -> None:
+    """An XLSX workbook of several sheets, each (title, header row, rows): the one place cells are
+    written, so every export (flags, tasks, the management reports) is written the same way.
+
+    Every text cell is written as a string (never a formula or an error value), neutralised as in CSV.
+    Integers (the counts of a report) stay numbers: a number cannot carry a formula.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])  # Excel's limit on a sheet name
 
-    def cells(values):
-        out = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=_XML_ILLEGAL.sub("", spreadsheet_cell(value)))
-            cell.data_type = "s"  # openpyxl would make "=…" a formula and "#N/A" an error
-            out.append(cell)
-        return out
+        def cells(values, sheet=sheet):
+            out = []
+            for value in values:
+                if isinstance(value, int) and not isinstance(value, bool):
+                    out.append(WriteOnlyCell(sheet, value=value))
+                    continue
+                cell = WriteOnlyCell(sheet, value=_XML_ILLEGAL.sub("", spreadsheet_cell(value)))
+                cell.data_type = "s"  # openpyxl would make "=…" a formula and "#N/A" an error
+                out.append(cell)
+            return out
 
-    sheet.append(cells(columns))
-    for row in rows:
-        sheet.append(cells(row))
+        sheet.append(cells(columns))
+        for row in rows:
+            sheet.append(cells(row))
     workbook.save(stream)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
@@ -25,7 +26,7 @@ from verification.vocab import FlagCode, PartyRole
 from .audit import record_audit
 from .models import ContactFlag, FlagStatus, Party
 
-FILTER_KEYS = ("code", "status", "branch", "channel", "agent", "raised_from", "raised_to", "q")
+FILTER_KEYS = ("code", "status", "branch", "channel", "agent", "outlet", "raised_from", "raised_to", "q")
 
 # Which statuses each step may start from. Anything else is refused and reported, never forced.
 ALLOWED_FROM = {
@@ -49,6 +50,12 @@ class TransitionResult:
     refused: list[dict[str, Any]] = field(default_factory=list)
 
 
+def correction_due_for(requested_at: dt.datetime) -> dt.date:
+    """The last day a branch has to correct the data behind a correction request (第八条 asks the
+    insurer to set a deadline; CORRECTION_DAYS, 30 by default, counted from the request's Beijing date)."""
+    return timezone.localdate(requested_at) + dt.timedelta(days=settings.CORRECTION_DAYS)
+
+
 def _day_start(day: dt.date) -> dt.datetime:
     # Dates on the page are Beijing calendar dates; raised_at is stored in UTC.
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
@@ -57,7 +64,8 @@ def _day_start(day: dt.date) -> dt.datetime:
 def flag_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[ContactFlag]:
     """Flags matching `filters` (already validated: see forms/serializers), newest first.
 
-    Keys: code, status, branch (branch_code), channel, agent (agent_code), raised_from/raised_to
+    Keys: code, status, branch (branch_code), channel, agent (agent_code), outlet (outlet_code),
+    raised_from/raised_to
     (dates, inclusive, Beijing time) and q (part of a policy number). Blank values are ignored.
     """
     filters = filters or {}
@@ -72,6 +80,8 @@ def flag_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[ContactFl
         qs = qs.filter(policy__channel=filters["channel"])
     if filters.get("agent"):
         qs = qs.filter(policy__agent_code=filters["agent"])
+    if filters.get("outlet"):
+        qs = qs.filter(policy__outlet_code=filters["outlet"])
     if filters.get("raised_from"):
         qs = qs.filter(raised_at__gte=_day_start(filters["raised_from"]))
     if filters.get("raised_to"):
@@ -213,6 +223,7 @@ def _transition(
                 continue
             if to == FlagStatus.CORRECTION_REQUESTED:
                 flag.correction_requested_at, flag.correction_requested_by = now, user
+                flag.correction_due = correction_due_for(now)
             else:
                 flag.closed_at, flag.closed_by, flag.close_reason = now, user, reason
             flag.status = to
@@ -225,6 +236,7 @@ def _transition(
                 "status",
                 "correction_requested_at",
                 "correction_requested_by",
+                "correction_due",
                 "closed_at",
                 "closed_by",
                 "close_reason",
@@ -347,6 +359,7 @@ def _detail_words() -> dict[str, str]:
         "no district": _("no district"),
         "no street": _("no street and house number, building or village"),
         "no mobile or landline": _("no mobile or landline"),
+        "blank or unreadable": _("blank or unreadable"),
         "child not younger than applicant": _("child not younger than the applicant"),
         "parent not older than applicant": _("parent not older than the applicant"),
     }
@@ -368,6 +381,18 @@ _DETAIL_PATTERNS = [
     (
         re.compile(r"^registry: (?P<registry>.*) / policy: (?P<policy>.*)$"),
         lambda m: _("registry: %(registry)s / policy: %(policy)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^not a term: (?P<text>.*)$"),
+        lambda m: _("not a term: %(text)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^to age (?P<age>\d+) without the insured's birth date$"),
+        lambda m: _("to age %(age)s without the insured's birth date") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^to age (?P<target>\d+) but the insured was (?P<age>\d+) at issue$"),
+        lambda m: _("to age %(target)s but the insured was %(age)s at issue") % m.groupdict(),
     ),
     (
         re.compile(r"^id (?P<id>\S+) / stated (?P<stated>\S+)$"),

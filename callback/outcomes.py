@@ -383,6 +383,9 @@ def _record(
         # The customer's own time, kept for the agent who agreed it (callback/queue.py serves it first).
         locked.appointment_at, locked.appointment_agent = appointment_at, agent
         locked.next_attempt_at = appointment_at
+        from .telephony.notices import confirm_appointment  # telephony closes attempts through here
+
+        confirm_appointment(task=locked, appointment_at=appointment_at)  # SMS, sent after commit
     elif outcome == Outcome.AGENT_ANSWERED:
         _close(locked, TaskStatus.FAILED, now)
         raise_callback_flag(

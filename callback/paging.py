@@ -69,13 +69,24 @@ class LongListPaginator(Paginator):
     """A Paginator whose count follows `count_rows`: pages go as deep as the exact count reaches.
 
     `total` is what the page says about the whole list: `total.n` rows, exact or "about";
-    `exact_up_to_grouped` the threshold as the page prints it.
+    `exact_up_to_grouped` the threshold as the page prints it. `known_total`: the exact number of
+    rows when the page has it anyway (the flag list's counts by status), instead of counting.
     """
 
-    def __init__(self, object_list, per_page, *, exact_up_to: int | None = None, **kwargs):
+    def __init__(
+        self,
+        object_list,
+        per_page,
+        *,
+        exact_up_to: int | None = None,
+        known_total: int | None = None,
+        **kwargs,
+    ):
         super().__init__(object_list, per_page, **kwargs)
         self.exact_up_to = exact_up_to or EXACT_UP_TO
         self.exact_up_to_grouped = f"{self.exact_up_to:,}"
+        if known_total is not None:
+            self.total = RowCount(known_total, True)
 
     @cached_property
     def total(self) -> RowCount:
@@ -83,7 +94,12 @@ class LongListPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.total.n if self.total.exact else self.exact_up_to
+        return min(self.total.n, self.exact_up_to)
+
+    @property
+    def shows_part(self) -> bool:
+        """More rows than the pages reach."""
+        return self.total.n > self.count
 
     def page(self, number):
         number = self.validate_number(number)

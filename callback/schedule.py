@@ -15,7 +15,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import sql
-from .models import CallbackTask, FreeLookRule, Holiday, Party, Policy, Queue, RoutingRule, TaskStatus
+from .models import (
+    CallbackTask,
+    FreeLookRule,
+    Holiday,
+    Party,
+    Policy,
+    Queue,
+    RoutingRule,
+    TaskKind,
+    TaskStatus,
+)
 from .models.rules import DEFAULT_FREE_LOOK_DAYS
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -197,9 +207,11 @@ def sync_tasks(
     this connection selects (intake passes its staging table), or of all policies. Returns how many changed.
 
     One task per in-scope policy (the one-to-one key makes a second impossible, even for two imports
-    racing). A policy without `receipt_date` waits in "awaiting receipt"; a changed receipt date moves
-    the window of a task still open, keeping a retry already scheduled inside the new window. Closed
-    tasks are history and are left alone.
+    racing). The back book gets none (通知 二(三)): a policy whose free-look window had already closed
+    when it is first synced (imported) has nothing to call back, and a task for it would only expire
+    into a false `callback_unreachable`. A policy without `receipt_date` waits in "awaiting receipt";
+    a changed receipt date moves the window of a task still open, keeping a retry already scheduled
+    inside the new window. Closed tasks, and a campaign's contact verifications, are left alone.
 
     Set-based, so that an import of a million policies takes seconds: the policies are gathered into a
     temporary table, and the rules are applied in Python only to their distinct inputs — birth dates
@@ -268,8 +280,8 @@ def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
             FROM {Policy._meta.db_table} p
             LEFT JOIN {Party._meta.db_table} a ON a.policy_id = p.id AND a.role = 'applicant' AND a.seq = 0
             LEFT JOIN {CallbackTask._meta.db_table} t ON t.policy_id = p.id
-            WHERE p.in_scope = %s AND (t.id IS NULL OR t.status IN (%s, %s)) {scope}""",
-        [True, TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN],
+            WHERE p.in_scope = %s AND (t.id IS NULL OR (t.status IN (%s, %s) AND t.kind = %s)) {scope}""",
+        [True, TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN, TaskKind.FREE_LOOK],
     )
     sql.analyze(cursor, "hf_sync")
 
@@ -374,7 +386,7 @@ def _write_tasks(cursor, *, now: dt.datetime) -> int:
                 next_attempt_at, attempts, dead_numbers, outcome, review_note, created_at, updated_at)
             SELECT u.policy_id, u.queue_id, u.status, u.window_start, u.window_end, u.deadline,
                    u.next_attempt_at, 0, '[]', '', '', %(now)s, %(now)s
-            FROM ({_WANTED}) u WHERE u.task_id IS NULL
+            FROM ({_WANTED}) u WHERE u.task_id IS NULL AND (u.deadline IS NULL OR u.deadline > %(now)s)
             ON CONFLICT (policy_id) DO NOTHING""",
         params,
     )

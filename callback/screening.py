@@ -31,6 +31,7 @@ from .sql import analyze, create_temp_table
 
 CORRECTED_BY_IMPORT = "corrected by import"
 ROW_CODES = (
+    FlagCode.TERM_UNREADABLE,
     FlagCode.MISSING_FIELD,
     FlagCode.MOBILE_INVALID,
     FlagCode.LANDLINE_INVALID,
@@ -50,6 +51,7 @@ REGISTRY_CODES = (
     FlagCode.OUTLET_UNKNOWN,
 )
 SHARED_CODES = (FlagCode.PHONE_SHARED,)
+TERM_CODES = (FlagCode.TERM_UNREADABLE,)
 SCREENING_CODES = ROW_CODES + REGISTRY_CODES + SHARED_CODES
 # Id types whose number is the resident id number (a household register carries the same number).
 RESIDENT_ID_TYPES = (IdType.ID_CARD, IdType.HOUSEHOLD_REGISTER)
@@ -422,19 +424,28 @@ def _person(party: Party | None) -> dict:
     }
 
 
+def term_defects(*, problem: str) -> list[tuple[str, str, str, str]]:
+    """`term_unreadable` when the term could not be read (FORMATS.md): the callback scope is unknown,
+    so the policy is reported instead of silently falling out of scope. On the policy's own data,
+    named with the applicant (the policyholder) as the party."""
+    return [(APPLICANT, "term_years", FlagCode.TERM_UNREADABLE, problem)] if problem else []
+
+
 def policy_row_defects(policy: Policy) -> list[tuple[str, str, str, str]]:
     """`row_defects` of a stored policy and its parties."""
     parties = list(policy.parties.all())
     applicant = next((p for p in parties if p.role == APPLICANT), None)
     insured = next((p for p in parties if p.role == INSURED), None)
     beneficiaries = [_person(p) for p in sorted(parties, key=lambda p: p.seq) if p.role == BENEFICIARY]
+    # A stored policy keeps no term text: neither a term nor whole life means it could not be read.
+    unread = policy.term_years is None and not policy.whole_life
     return row_defects(
         applicant=_person(applicant),
         insured=_person(insured) if insured else None,
         # No insured row: the applicant is the insured (intake stores no copy for relation `self`).
         relation=insured.relation if insured else Relation.SELF,
         beneficiaries=beneficiaries,
-    )
+    ) + term_defects(problem="blank or unreadable" if unread else "")
 
 
 # --- registries ----------------------------------------------------------------------------------

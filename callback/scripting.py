@@ -13,10 +13,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from verification import scripts
-from verification.models import ScriptVersion
+from verification.models import Script, ScriptVersion
 from verification.vocab import LABELS_ZH, PartyRole, PaymentFrequency, ProductType
 
-from .models import CallbackTask, Party, Policy, TaskStatus
+from .models import CallbackTask, Party, Policy, TaskKind, TaskStatus
 
 # Script text is read to the customer in Chinese, whatever the agent's interface language.
 PRODUCT_TYPE_ZH = {code: label for label, code in LABELS_ZH[ProductType].items()}
@@ -24,7 +24,12 @@ FREQUENCY_ZH = {code: label for label, code in LABELS_ZH[PaymentFrequency].items
 
 
 def published_versions() -> list[ScriptVersion]:
-    return list(ScriptVersion.objects.filter(status=ScriptVersion.Status.PUBLISHED).select_related("script"))
+    """The published free-look scripts (contact-verification scripts are chosen by their campaign)."""
+    return list(
+        ScriptVersion.objects.filter(
+            status=ScriptVersion.Status.PUBLISHED, script__purpose=Script.Purpose.FREE_LOOK
+        ).select_related("script")
+    )
 
 
 def applicant_age(policy: Policy, *, today: dt.date | None = None) -> int | None:
@@ -44,6 +49,15 @@ def version_for_policy(
         age=applicant_age(policy),
         get_script=lambda version: version.script,
     )
+
+
+def version_for_task(task: CallbackTask) -> ScriptVersion | None:
+    """The script a task's call reads: its campaign's for a contact verification, else the policy's."""
+    if task.kind == TaskKind.CONTACT_VERIFICATION:
+        campaign = task.campaign
+        version = campaign.script_version if campaign else None
+        return version if version and version.status == ScriptVersion.Status.PUBLISHED else None
+    return version_for_policy(task.policy)
 
 
 def _years_ago(today: dt.date, years: int) -> dt.date:
@@ -83,7 +97,7 @@ def covered_by_a_script_q(*, versions: list[ScriptVersion] | None = None) -> Q:
 def tasks_without_script() -> QuerySet[CallbackTask]:
     """Open callbacks that no published script covers: reported to admins, not workable."""
     return (
-        CallbackTask.objects.filter(status=TaskStatus.OPEN)
+        CallbackTask.objects.filter(status=TaskStatus.OPEN, kind=TaskKind.FREE_LOOK)
         .exclude(covered_by_a_script_q())
         .select_related("policy")
         .order_by("deadline", "policy__policy_no")

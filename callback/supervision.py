@@ -50,6 +50,9 @@ class Dashboard:
     expired_recent: int
     closing_list: list[CallbackTask]
     queues: list[QueueRow] = field(default_factory=list)
+    # The counts behind the `held` and `appointments` lists, which show at most 50 tasks each.
+    held_now: int = 0
+    appointments_soon: int = 0
 
 
 def _due(now: dt.datetime) -> Q:
@@ -102,6 +105,9 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
     closing_q = open_ & Q(deadline__gt=now, deadline__lte=now + CLOSE_TO_DEADLINE)
     # Every figure, per queue, in one pass over the tasks that can count: live ones, the held and
     # those closed this week (verified tasks of past months, the bulk of the table, are never read).
+    appointments_soon_q = Q(
+        appointment_at__isnull=False, appointment_at__lte=end_of_today + dt.timedelta(days=1)
+    )
     counted = Q(status__in=[TaskStatus.OPEN, TaskStatus.AWAITING_RECEIPT, TaskStatus.REVIEW])
     counted |= Q(holder__isnull=False) | Q(closed_at__gte=week_ago)
     per_queue = {
@@ -116,6 +122,7 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
             overdue=Count("pk", filter=_due(now) & Q(next_attempt_at__lte=now - OVERDUE_AFTER)),
             held=Count("pk", filter=held_q),
             appointments=Count("pk", filter=open_ & Q(appointment_at__isnull=False)),
+            appointments_soon=Count("pk", filter=open_ & appointments_soon_q),
             closing_soon=Count("pk", filter=closing_q),
             awaiting_receipt=Count("pk", filter=Q(status=TaskStatus.AWAITING_RECEIPT)),
             review=Count("pk", filter=Q(status=TaskStatus.REVIEW)),
@@ -124,14 +131,12 @@ def dashboard(*, now: dt.datetime | None = None) -> Dashboard:
         )
     }
     totals = {key: sum(row[key] for row in per_queue.values()) for key in _TOTALS}
+    totals["held_now"] = sum(row["held"] for row in per_queue.values())
+    totals["appointments_soon"] = sum(row["appointments_soon"] for row in per_queue.values())
     related = ("policy", "queue", "holder", "appointment_agent")
     held = list(tasks.filter(held_q).select_related(*related).order_by("lease_expires_at")[:50])
     appointments = list(
-        tasks.filter(
-            open_, appointment_at__isnull=False, appointment_at__lte=end_of_today + dt.timedelta(days=1)
-        )
-        .select_related(*related)
-        .order_by("appointment_at")[:50]
+        tasks.filter(open_ & appointments_soon_q).select_related(*related).order_by("appointment_at")[:50]
     )
     closing_list = list(
         tasks.filter(closing_q).select_related(*related).order_by("deadline", "attempts")[:20]

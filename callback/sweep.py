@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from verification.vocab import FlagCode, PartyRole
 
 from .ecallback import sweep_ecallbacks
-from .models import CallbackTask, Party, TaskStatus
+from .models import CallbackTask, Party, TaskKind, TaskStatus
 from .outcomes import raise_callback_flag
 from .queue import appointment_grace
 from .schedule import sync_tasks
@@ -65,7 +65,8 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
 
 
 def close_windows(*, now: dt.datetime) -> int:
-    """Open tasks whose free-look period ended: expired, with `callback_unreachable` for supervisors."""
+    """Open tasks whose free-look period ended: expired, with `callback_unreachable` for supervisors.
+    A campaign's contact verification expires at its deadline without a flag."""
     closed = 0
     while True:
         with transaction.atomic():
@@ -94,6 +95,8 @@ def close_windows(*, now: dt.datetime) -> int:
                 .values_list("policy_id", "mobile")
             )
             for task in tasks:
+                if task.kind != TaskKind.FREE_LOOK:
+                    continue  # a campaign's deadline passing is its progress report's, not a defect
                 raise_callback_flag(
                     task=task,
                     code=FlagCode.CALLBACK_UNREACHABLE,

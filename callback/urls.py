@@ -1,7 +1,19 @@
 from django.urls import path
 
 from .telephony import views as telephony_views
-from .views import calls, ecallback, flags, home, imports, policies, queue, scripts, workspace
+from .views import (
+    calling,
+    calls,
+    duties,
+    ecallback,
+    flags,
+    home,
+    imports,
+    policies,
+    queue,
+    scripts,
+    workspace,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,5 +25,7 @@ urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
 urlpatterns += queue.urlpatterns
+urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns
+urlpatterns += calling.urlpatterns

@@ -20,10 +20,10 @@ from verification import scripts
 from verification.models import Question, ScriptVersion
 from verification.vocab import Outcome, PartyRole
 
-from . import outcomes, queue
+from . import outcomes, queue, telephony
 from .models import CallAttempt, CallbackTask, Party
 from .privacy import mask_address, mask_phone
-from .scripting import script_context, version_for_policy
+from .scripting import script_context, version_for_task
 
 
 class CallError(ValidationError):
@@ -69,7 +69,7 @@ def claim_scripted_task(*, agent) -> tuple[CallbackTask | None, ScriptVersion | 
         task = queue.claim_next_task(agent=agent)
         if task is None:
             return None, None, skipped
-        version = version_for_policy(task.policy)
+        version = version_for_task(task)
         if version is not None:
             return task, version, skipped
         CallbackTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + UNSCRIPTED_RETRY)
@@ -103,9 +103,7 @@ def _attempt(task: CallbackTask, agent) -> CallAttempt:
         .first()
     )
     if attempt is None:  # e.g. the task was claimed before the workspace existed
-        attempt = CallAttempt.objects.create(
-            task=task, agent=agent, script_version=version_for_policy(task.policy)
-        )
+        attempt = CallAttempt.objects.create(task=task, agent=agent, script_version=version_for_task(task))
     if attempt.script_version_id is None:
         raise CallError(_("No published script covers this policy."))
     return attempt
@@ -171,7 +169,7 @@ def close_call(
     else:
         appointment_at = None
     try:
-        return outcomes.close_attempt(
+        closed = outcomes.close_attempt(
             task=task,
             agent=agent,
             outcome=outcome,
@@ -181,13 +179,23 @@ def close_call(
         )
     except (outcomes.AttemptError, queue.TaskNotHeld) as exc:  # the script's rules, calling hours…
         raise CallError(str(exc)) from exc
+    telephony.end_call_of_closed(attempt=closed)  # closing while still connected ends the call
+    return closed
 
 
 @transaction.atomic
 def release(*, task_id: int, agent) -> None:
     """Give the callback back to the queue; the unfinished attempt is discarded."""
     task = _lock_held(task_id=task_id, agent=agent)
-    CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True).delete()
+    unfinished = CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True)
+    for attempt in unfinished.exclude(call_sid=""):
+        try:
+            telephony.hang_up(attempt=attempt)
+        except telephony.CallRefused:
+            pass
+    # An attempt whose call was placed is evidence (events, maybe a recording): ended, never deleted.
+    unfinished.exclude(call_sid="").update(ended_at=timezone.now())
+    unfinished.filter(call_sid="").delete()
     queue.release_task(task=task, agent=agent)
 
 
@@ -277,7 +285,7 @@ def call_page(*, task: CallbackTask, agent) -> CallPage:
     attempt = next(
         (a for a in attempts if a.agent_id == agent.pk and not a.outcome and a.ended_at is None), None
     )
-    version = attempt.script_version if attempt else version_for_policy(task.policy)
+    version = attempt.script_version if attempt else version_for_task(task)
     questions = questions_of(version)
     context = script_context(policy=task.policy, task=task, caller=agent)
     lines, state = script_lines(
@@ -285,9 +293,11 @@ def call_page(*, task: CallbackTask, agent) -> CallPage:
     )
     earlier = [a for a in attempts if a is not attempt and (a.outcome or a.ended_at)]
     applicant = task.policy.applicant
-    # Until click-to-call (telephony issue) the agent dials by hand, so the numbers are shown here.
+    # With a telephony backend Huifang places the call and the agent sees the numbers masked; in
+    # manual mode (TELEPHONY_BACKEND=manual) the agent dials by hand, so they are shown in full.
+    shown = mask_phone if telephony.calling_by_backend() else str
     numbers = [
-        (which, getattr(applicant, which))
+        (which, shown(getattr(applicant, which)))
         for which in ("mobile", "phone")
         if applicant and getattr(applicant, which)
     ]

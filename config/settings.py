@@ -272,6 +272,8 @@ TELEPHONY_CONSOLE_STEP_SECONDS = float(os.environ.get("TELEPHONY_CONSOLE_STEP_SE
 # Recordings are deleted at Twilio and marked here this many days after the call (0 = kept).
 RECORDING_RETENTION_DAYS = int(os.environ.get("RECORDING_RETENTION_DAYS", "1095"))
 SMS_COMPANY_NAME = os.environ.get("SMS_COMPANY_NAME", "惠方人寿")
+# An SMS telling the customer the callback is coming, sent before a task's first click-to-call.
+SMS_PRECALL_NOTICE = env_bool("SMS_PRECALL_NOTICE", False)
 
 # Screening: phone_shared is raised when this many distinct applicants (by id number) share a phone.
 PHONE_SHARED_THRESHOLD = int(os.environ.get("PHONE_SHARED_THRESHOLD", "3"))
@@ -279,6 +281,9 @@ PHONE_SHARED_THRESHOLD = int(os.environ.get("PHONE_SHARED_THRESHOLD", "3"))
 # process; unset: one per core).
 INTAKE_WORKERS = int(os.environ.get("INTAKE_WORKERS") or os.cpu_count() or 1)
 INSURER_HOTLINE = os.environ.get("INSURER_HOTLINE", "95519")
+# Management duties (callback/accountability/): days a branch has to correct defective customer data
+# after a correction request (第八条: fee holds run until then, deductions after).
+CORRECTION_DAYS = int(os.environ.get("CORRECTION_DAYS", "30"))
 
 # Queue (callback/queue.py): how long a claimed task stays with its agent without a heartbeat, and how
 # long an appointment waits for its own agent before anyone may take it.

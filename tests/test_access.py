@@ -70,6 +70,21 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    # Click-to-call acts on the caller's own held task and own call only (tests/test_telephony_calls.py).
+    "workspace_call": (),
+    "workspace_call_state": (),
+    "workspace_hang_up": (),
+    "recording_play": (SUPERVISOR, ADMIN),
+    # Management duties (#14): supervisors and admins; only admins start a campaign (a POST).
+    "duties_home": (SUPERVISOR, ADMIN),
+    "fee_holds": (SUPERVISOR, ADMIN),
+    "salespeople": (SUPERVISOR, ADMIN),
+    "sample_list": (SUPERVISOR, ADMIN),
+    "sample_detail": (SUPERVISOR, ADMIN),
+    "sample_check": (SUPERVISOR, ADMIN),
+    "back_book": (SUPERVISOR, ADMIN),
+    "branch_inspection": (SUPERVISOR, ADMIN),
+    "regulator_tables": (SUPERVISOR, ADMIN),
     # The applicant's e-callback: public, but only through a live link's token; a guessed one is 404.
     "ecallback_start": (),
     "ecallback_code": (),

@@ -73,8 +73,10 @@ def answer_current(page) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_agents_day(live_server, allow_orm_beside_playwright):
+def test_an_agents_day(live_server, allow_orm_beside_playwright, settings):
     from playwright.sync_api import sync_playwright
+
+    settings.TELEPHONY_BACKEND = "manual"  # agents dialling by hand (click-to-call: test_browser_telephony)
 
     install(Script, ScriptVersion, Question, published_at=timezone.now())  # a flushed db has no defaults
     agent = UserFactory(username="li_jing", first_name="李静", role=AGENT)
@@ -130,8 +132,9 @@ def test_an_agents_day(live_server, allow_orm_beside_playwright):
             page.click("text=13912345678 >> xpath=.. >> button")
         page.select_option("#outcome", "no_answer")
         page.fill("#notes", "响铃无人接听")
+        # A function, not an expression: Playwright evaluates an expression with eval(), which the
+        # Content-Security-Policy (no 'unsafe-eval') refuses.
         page.wait_for_function(
-            # A function, not a bare expression: Playwright evals the latter, which the CSP refuses.
             "() => document.getElementById('notes-status').textContent.trim() !== ''"
         )  # autosaved
         page.screenshot(path=SHOTS / "workspace_5_no_answer.png")

@@ -19,7 +19,15 @@ from .factories_flags import ContactFlagFactory, flagged_policy
 pytestmark = pytest.mark.django_db
 
 CONTRACT = ["policy_no", "party", "field", "code", "detail", "status", "raised_at"]
-EXTRA = ["branch_code", "channel", "agent_code", "agent_name", "applicant_name"]
+EXTRA = [
+    "branch_code",
+    "channel",
+    "agent_code",
+    "agent_name",
+    "applicant_name",
+    "outlet_code",
+    "correction_due",
+]
 
 
 def _read_csv(path) -> tuple[bytes, list[dict]]:

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from callback import intake
 from callback.models import CallbackTask, ContactFlag, FlagStatus, ImportRun, Party, Policy
@@ -99,13 +100,22 @@ class TestSamples:
 
 class TestCallbackTasks:
     def test_import_gives_in_scope_policies_their_task_and_moves_it_with_the_receipt(self, tmp_path):
-        path = write_csv(tmp_path / "a.csv", [row(), row(policy_no="PT0000000002", term_years="1")])
+        # Receipts of the last days: a window already closed at import gets no task (the back book).
+        today = timezone.localdate()
+        signed, later = today - dt.timedelta(days=3), today - dt.timedelta(days=1)
+        recent = {"issue_date": str(signed - dt.timedelta(days=2)), "receipt_date": str(signed)}
+        path = write_csv(
+            tmp_path / "a.csv", [row(**recent), row(policy_no="PT0000000002", term_years="1", **recent)]
+        )
         command("import_policies", str(path))
         windows = dict(CallbackTask.objects.values_list("policy__policy_no", "window_start"))
-        assert windows == {"PT0000000001": dt.date(2026, 11, 6)}  # the one-year policy is out of scope
-        command("import_policies", str(write_csv(tmp_path / "b.csv", [row(receipt_date="2026-11-10")])))
+        assert windows == {
+            "PT0000000001": signed + dt.timedelta(days=1)
+        }  # the one-year policy is out of scope
+        moved = {**recent, "receipt_date": str(later)}
+        command("import_policies", str(write_csv(tmp_path / "b.csv", [row(**moved)])))
         task = CallbackTask.objects.get()
-        assert (task.window_start, task.window_end) == (dt.date(2026, 11, 11), dt.date(2026, 11, 25))
+        assert (task.window_start, task.window_end) == (today, later + dt.timedelta(days=15))
 
     def test_dry_run_makes_no_task(self, tmp_path):
         command("import_policies", str(write_csv(tmp_path / "a.csv", [row()])), "--dry-run")
@@ -162,7 +172,7 @@ class TestFiles:
             command("import_policies", str(tmp_path / "nope.csv"))
         bad = tmp_path / "bad.xlsx"
         bad.write_bytes(b"not a zip")
-        with pytest.raises(CommandError, match="cannot be read"):
+        with pytest.raises(CommandError, match="cannot be read|not an XLSX workbook"):
             command("import_policies", str(bad))
 
     def test_unknown_columns_are_reported_once(self, tmp_path):

@@ -94,6 +94,14 @@ def test_live_queue_figures_from_one_pass_equal_plain_counts():
     for key in supervision._TOTALS:
         assert getattr(board, key) == plain[key], key
     assert plain["due_now"] and plain["overdue"] and plain["closing_soon"] and plain["failed_recent"]
+    assert board.held_now == plain["held"]
+    end_of_tomorrow = timezone.localtime(now).replace(hour=23, minute=59, second=59) + dt.timedelta(days=1)
+    assert (
+        board.appointments_soon
+        == CallbackTask.objects.filter(
+            status="open", appointment_at__isnull=False, appointment_at__lte=end_of_tomorrow
+        ).count()
+    )
     rows = {row.queue.code: row for row in board.queues}
     for q in (main, other):
         per_queue = _plain_counts(now, q.pk)
@@ -144,12 +152,19 @@ def test_long_lists_say_about_n_beyond_the_threshold(boss_client, monkeypatch):
         CallAttempt.objects.create(task=task, agent=agent, outcome="no_answer", ended_at=timezone.now())
         flagged_policy()
     monkeypatch.setattr(paging, "EXACT_UP_TO", 4)
-    for name, noun in [("task_list", "tasks"), ("attempt_list", "calls"), ("flag_list", "flags")]:
+    for name, noun in [("task_list", "tasks"), ("attempt_list", "calls")]:
         response = boss_client.get(reverse(name))
         page = response.context["page"]
         assert not page.paginator.total.exact and page.paginator.total.n >= 5, name
         assert page.paginator.count == 4 and page.paginator.num_pages == 1, name  # pages reach the 4th row
         assert f"About {page.paginator.total.grouped} {noun}: more than 4" in response.content.decode(), name
+    # The flag list knows its exact size from its counts by status.
+    response = boss_client.get(reverse("flag_list"))
+    page = response.context["page"]
+    assert page.paginator.total == paging.RowCount(6, True) and page.paginator.count == 4
+    assert "6 flags: the pages show the first 4" in response.content.decode()
+    response = boss_client.get(reverse("flag_list"), {"status": "waived"})
+    assert response.context["page"].paginator.total == paging.RowCount(0, True)
     monkeypatch.setattr(paging, "EXACT_UP_TO", 6)
     response = boss_client.get(reverse("task_list"))
     assert response.context["page"].paginator.total == paging.RowCount(6, True)
@@ -267,3 +282,13 @@ def test_deep_pages_hold_the_same_rows_in_the_same_order(monkeypatch):
         deep = [t.pk for t in paging.LongListPaginator(tasks, 5).page(number)]
         plain = [t.pk for t in Paginator(tasks, 5).page(number)]
         assert deep == plain, number
+
+
+def test_live_queue_counts_every_held_task_not_the_fifty_it_lists(boss_client):
+    main = queue("main")
+    agent = agent_in(main, "li")
+    for _ in range(52):
+        open_task(main, holder=agent, lease_expires_at=timezone.now() + dt.timedelta(minutes=9))
+    board = boss_client.get(reverse("dashboard")).context["board"]
+    assert len(board.held) == 50 and board.held_now == 52
+    assert '?when=held"><span class="kpi">52</span>' in boss_client.get(reverse("dashboard")).content.decode()

@@ -164,6 +164,46 @@ CLOSING = [
     ),
 ]
 
+# The back book's contact-verification campaign (通知 二(三)): no free-look questions; confirm the
+# applicant, that the phone and address on file are their own and current, and record corrections.
+CONTACT_VERIFICATION_CODE = "contact-verification"
+CONTACT_VERIFICATION = [
+    *OPENING[:4],  # the applicant in person, identity, phone and address their own
+    Q(
+        "contact_current",
+        "yes_no",
+        "请问您现在的手机号码和联系地址还是我们系统中登记的这些吗？",
+        "Are your mobile number and contact address still the ones we have on file?",
+        on_fail="follow_up",
+        follow_up_key="contact_correction",
+    ),
+    Q(
+        "contact_correction",
+        "text",
+        "请您告诉我们您现在的手机号码和联系地址，我们会为您更新。（请记录客户提供的新联系方式）",
+        "Please tell us your current mobile number and address and we will update them. "
+        "(Write down the new contact data.)",
+        is_follow_up=True,
+        required=False,
+    ),
+    *CLOSING,
+]
+
+
+def contact_verification_script() -> dict:
+    return {
+        "code": CONTACT_VERIFICATION_CODE,
+        "name": "客户信息核实（存量保单）",
+        "product_types": [],
+        "channels": [],
+        "min_age": None,
+        "purpose": "contact_verification",
+        "questions": [
+            QuestionSpec(**{**q.__dict__, "order": (i + 1) * 10}) for i, q in enumerate(CONTACT_VERIFICATION)
+        ],
+    }
+
+
 EXTRAS = {
     "banca": {"channels": ["bancassurance"], "name": "银保"},
     "not-guaranteed": {
@@ -211,22 +251,28 @@ def default_scripts() -> list[dict]:
     return result
 
 
-def install(Script, ScriptVersion, Question, *, published_at=None) -> int:
+def install(Script, ScriptVersion, Question, *, published_at=None, specs: list[dict] | None = None) -> int:
     """Create the default scripts that do not exist yet, each with a published version 1.
 
     Takes the model classes so the data migration can pass its historical models. Returns how many
-    scripts it created.
+    scripts it created. Without `specs`: the free-look scripts and, once the model has a purpose, the
+    contact-verification script.
     """
+    if specs is None:
+        has_purpose = any(f.name == "purpose" for f in Script._meta.get_fields())
+        specs = default_scripts() + ([contact_verification_script()] if has_purpose else [])
     created = 0
-    for spec in default_scripts():
+    for spec in specs:
         if Script.objects.filter(code=spec["code"]).exists():
             continue
+        extra = {"purpose": spec["purpose"]} if "purpose" in spec else {}
         script = Script.objects.create(
             code=spec["code"],
             name=spec["name"],
             product_types=spec["product_types"],
             channels=spec["channels"],
             min_age=spec["min_age"],
+            **extra,
         )
         version = ScriptVersion.objects.create(script=script, number=1, status="draft")
         Question.objects.bulk_create(

@@ -14,7 +14,19 @@ IMMUTABLE = _("This version is published and cannot change: create a new draft t
 class Script(models.Model):
     """A callback script: which policies it applies to, and its versions."""
 
+    class Purpose(models.TextChoices):
+        FREE_LOOK = "free_look", _("Free-look callback")
+        # Read on the back book's contact-verification campaigns, never chosen for a free-look callback.
+        CONTACT_VERIFICATION = "contact_verification", _("Contact verification")
+
     code = models.SlugField(_("code"), max_length=40, unique=True)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=24,
+        choices=Purpose.choices,
+        default=Purpose.FREE_LOOK,
+        db_default=Purpose.FREE_LOOK,
+    )
     name = models.CharField(pgettext_lazy("of a thing, not a person", "name"), max_length=100)
     # Blank lists match anything; the most specific applicable published script wins.
     product_types = models.JSONField(_("product types"), default=list, blank=True)

@@ -91,6 +91,7 @@ class FlagCode(models.TextChoices):
     CALLBACK_WRONG_NUMBER = "callback_wrong_number", _("Callback reached a wrong number")
     CALLBACK_AGENT_ANSWERED = "callback_agent_answered", _("Callback answered by sales staff")
     CALLBACK_UNREACHABLE = "callback_unreachable", _("Applicant unreachable in the free-look period")
+    TERM_UNREADABLE = "term_unreadable", _("Term cannot be read: callback scope unknown")
 
 
 class Outcome(models.TextChoices):

@@ -5,6 +5,7 @@ callback/api/errors.py: 400 with field messages, 404 for an unknown task, 409 wh
 not hold the task.
 """
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from ..outcomes import AttemptError, close_attempt
 from ..privacy import mask_phone
 from ..queue import TaskNotHeld, release_task, renew_lease
 from ..roles import AGENT, has_role
+from ..telephony.recordings import RecordingTaken, attach_cti_recording
 from ..workspace import claim_scripted_task
 from .errors import StrictSerializer
 
@@ -77,6 +79,14 @@ class ClaimedTaskSerializer(TaskStateSerializer):
     policy = PolicySummarySerializer()
 
 
+class RecordingRefSerializer(StrictSerializer):
+    sid = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$", help_text="The CTI's id of the recording.")
+    url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    duration_seconds = serializers.IntegerField(
+        min_value=0, max_value=86400, required=False, allow_null=True, default=None
+    )
+
+
 class AttemptInSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     number_dialled = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
@@ -94,6 +104,12 @@ class AttemptInSerializer(StrictSerializer):
         '"id_last6": "081436"}, "q_purpose": "yes", …}. Closing as verified (or verified with '
         "issues) needs every required question of the script version covering the policy answered, "
         "the identity confirmed; anything short of that is refused with 400.",
+    )
+    recording = RecordingRefSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A recording the CTI made of this call, kept with the attempt as evidence.",
     )
 
     def validate(self, data):
@@ -231,8 +247,17 @@ class AttemptView(APIView):
         data.is_valid(raise_exception=True)
         if task.holder_id != request.user.pk:
             raise Conflict()
+        fields = dict(data.validated_data)
+        recording = fields.pop("recording", None)
         try:
-            attempt = close_attempt(task=task, agent=request.user, **data.validated_data)
+            with transaction.atomic():
+                attempt = close_attempt(task=task, agent=request.user, **fields)
+                if recording:
+                    attach_cti_recording(attempt=attempt, **recording)
+        except RecordingTaken as exc:
+            raise serializers.ValidationError(
+                {"recording": [_("This recording is already kept with another attempt.")]}
+            ) from exc
         except TaskNotHeld as exc:
             raise Conflict() from exc
         except AttemptError as exc:

@@ -49,12 +49,15 @@ def seed_users() -> dict[str, User]:
 
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
-    from . import calls, ecallback, flags, policies, queue
+    from ..accountability import demo as duties_demo
+    from . import calls, ecallback, flags, policies, queue, telephony
 
     return [
         ("registries and policies", policies.seed),
         ("flag work", flags.seed),
         ("queues and callback tasks", queue.seed),
         ("call attempts", calls.seed),
+        ("telephony: recordings and SMS", telephony.seed),
         ("e-callbacks", ecallback.seed),
+        ("management duties", duties_demo.seed),
     ]

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from verification import validators
+from verification import terms, validators
 from verification.vocab import (
     Channel,
     Gender,
@@ -258,9 +258,17 @@ def parse_policy_row(
     get = row.get
     issue = parse_date(get("issue_date", ""))
 
-    term_text = get("term_years", "").strip()
-    whole_life = term_text.lower() in ("whole_life", "终身", "whole life")
-    term = None if whole_life else _decimal(term_text, max_value=Decimal(10000))
+    # "至70岁" runs to the insured's age: the insured's birth date, or the applicant's when they are
+    # the same person (relation self, or blank with no insured columns).
+    insured_birth = parse_date(get("insured_birth_date", ""))
+    if not insured_birth and choice(Relation, get("insured_relation", "").strip()) in ("", Relation.SELF):
+        insured_birth = parse_date(get("applicant_birth_date", ""))
+    reading = terms.read_term(
+        get("term_years", ""),
+        insured_birth=dt.date.fromisoformat(insured_birth) if insured_birth else None,
+        issue_date=dt.date.fromisoformat(issue) if issue else None,
+    )
+    whole_life, term = reading.whole_life, (str(reading.years) if reading.years is not None else None)
     receipt = parse_date(get("receipt_date", "")) or None
     policy = StagedPolicy(
         line=line,
@@ -282,7 +290,7 @@ def parse_policy_row(
         outlet_code=get("outlet_code", "").strip()[:40],
         issue_date=issue,
         receipt_date=receipt,
-        in_scope=whole_life or (term is not None and Decimal(term) > 1),  # in scope: term over one year
+        in_scope=reading.in_scope,  # in scope: term over one year, whole life included
     )
 
     applicant = _person(row, _APPLICANT_COLUMNS)
@@ -365,5 +373,6 @@ def parse_policy_row(
                 share_percent=person["share"],
             )
         )
+    defects += screening.term_defects(problem=reading.problem)
     flags = [StagedFlag(line, party, field, str(code), text[:300]) for party, field, code, text in defects]
     return ParsedPolicy(line, policy_no, digest, policy, parties, flags)

@@ -1,3 +1,4 @@
+from .accountability import Campaign, Inspection, Sample, SampleItem, SampleKind, SampleResult
 from .audit import AuditEvent
 from .ecallback import CodePurpose, ECallbackCode, ECallbackLink, ECallbackSettings, LinkStatus, PhoneOnlyRule
 from .flags import ContactFlag, FlagStatus
@@ -6,7 +7,7 @@ from .policies import Party, Policy
 from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
 from .rules import FreeLookRule, RetryRule
 from .staff import Queue, RoutingRule, StaffProfile, Team
-from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskStatus
+from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskKind, TaskStatus
 from .telephony import CallEvent, Recording, SmsMessage, SmsOptOut, SmsTemplate
 
 __all__ = [
@@ -15,6 +16,12 @@ __all__ = [
     "SmsMessage",
     "SmsOptOut",
     "SmsTemplate",
+    "Campaign",
+    "Inspection",
+    "Sample",
+    "SampleItem",
+    "SampleKind",
+    "SampleResult",
     "Agent",
     "AuditEvent",
     "CallAttempt",
@@ -42,6 +49,7 @@ __all__ = [
     "RetryRule",
     "RoutingRule",
     "StaffProfile",
+    "TaskKind",
     "TaskStatus",
     "Team",
 ]

@@ -49,6 +49,8 @@ class ContactFlag(models.Model):
     raised_by = _who()
     correction_requested_at = models.DateTimeField(_("correction requested"), null=True, blank=True)
     correction_requested_by = _who()
+    # The branch's deadline for the correction (第八条: the insurer sets one; fee holds read it).
+    correction_due = models.DateField(_("correction due"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     closed_by = _who()
     close_reason = models.CharField(_("reason"), max_length=300, blank=True)

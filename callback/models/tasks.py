@@ -19,6 +19,12 @@ class TaskStatus(models.TextChoices):
     EXPIRED = "expired", _("Unreachable (window closed)")
 
 
+class TaskKind(models.TextChoices):
+    FREE_LOOK = "free_look", _("Free-look callback")
+    # The back book (通知 二(三)): no free-look callback, but a campaign may verify its contact data.
+    CONTACT_VERIFICATION = "contact_verification", _("Contact verification")
+
+
 OPEN_TASK_STATUSES = (TaskStatus.AWAITING_RECEIPT, TaskStatus.OPEN)
 
 
@@ -41,6 +47,13 @@ class CallbackTask(models.Model):
     """
 
     policy = models.OneToOneField(Policy, on_delete=models.CASCADE, related_name="task")
+    # db_default: intake and the benchmarks insert tasks with SQL that does not name the column.
+    kind = models.CharField(
+        _("kind"), max_length=24, choices=TaskKind.choices, default=TaskKind.FREE_LOOK, db_default="free_look"
+    )
+    campaign = models.ForeignKey(
+        "callback.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
     # No single-column indexes where a composite or partial one below already starts with the column:
     # every index costs on each claim's UPDATE and on each of a million new tasks (bench/RESULTS.md).

@@ -17,14 +17,24 @@ What the rest of Huifang calls:
 docs/telephony.md describes the whole flow, the webhooks and the Twilio set-up.
 """
 
-from .backends import Backend, TelephonyError, get_backend
-from .calls import CallRefused, hang_up, place_call, record_call_event
+from django.conf import settings
+
+from .backends import BACKENDS, Backend, TelephonyError, get_backend
+from .calls import CallRefused, end_call_of_closed, hang_up, place_call, record_call_event
 from .sms import handle_inbound_sms, is_opted_out, opt_out, send_sms
 
+
+def calling_by_backend() -> bool:
+    """Huifang places the calls (console or Twilio); False in manual mode, where agents dial by hand."""
+    return settings.TELEPHONY_BACKEND in BACKENDS
+
+
 __all__ = [
+    "calling_by_backend",
     "Backend",
     "CallRefused",
     "TelephonyError",
+    "end_call_of_closed",
     "get_backend",
     "handle_inbound_sms",
     "hang_up",

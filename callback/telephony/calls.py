@@ -2,8 +2,8 @@
 
 The state of a call is computed from all its stored events (never from the last one that arrived), so
 Twilio's retried and out-of-order webhooks end in the same state. A customer leg that ends busy, with
-no answer or failed becomes the attempt's outcome through `outcomes.record_attempt`, which applies the
-queue's retry rules.
+no answer or failed becomes the attempt's outcome through `outcomes.close_attempt` (the one closing
+service), which applies the queue's retry rules.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ..models.tasks import LIVE_CALL_STATUSES
 from ..models.telephony import CallLeg, RecordingStatus
 from ..scripting import version_for_policy
 from .backends import CallRequest, TelephonyError, console_course, get_backend
+from .notices import precall_notice
 from .webhooks import public_url
 
 log = logging.getLogger("callback.telephony")
@@ -93,8 +94,6 @@ def place_call(*, task_id: int, agent, which: str = "mobile") -> CallAttempt:
     backend = get_backend()
     now = timezone.now()
     mine = agent_number(agent)
-    if not mine:
-        raise CallRefused(_("Your staff profile has no phone number to ring: ask an admin to add it."))
     with transaction.atomic():
         # The task row lock serialises two clicks (or tabs) of the same agent; the second one then
         # finds the first call live and stops. The unique constraint one_live_call_per_task is the
@@ -106,6 +105,8 @@ def place_call(*, task_id: int, agent, which: str = "mobile") -> CallAttempt:
         )
         if task is None:
             raise CallRefused(_("This callback is no longer yours: press “Next callback”."))
+        if not mine:
+            raise CallRefused(_("Your staff profile has no phone number to ring: ask an admin to add it."))
         if any(
             _is_live(a, now)
             for a in CallAttempt.objects.filter(task=task, call_status__in=LIVE_CALL_STATUSES)
@@ -131,6 +132,8 @@ def place_call(*, task_id: int, agent, which: str = "mobile") -> CallAttempt:
                 attempt.save()
         except IntegrityError as exc:
             raise CallRefused(_("A call for this callback is already in progress.")) from exc
+        if task.attempts == 0:
+            precall_notice(task=task)
     # Outside the transaction: the row already says "initiating", so a concurrent request refuses,
     # and a slow or failing Twilio holds no lock.
     try:
@@ -223,11 +226,21 @@ def _store_recording(*, attempt: CallAttempt, params: dict) -> None:
         recording.save()
 
 
+def _of_this_call(event: CallEvent, call_sid: str) -> bool:
+    """Events of the attempt's current call: after the agent's phone went unanswered the agent may
+    call again on the same attempt, and the first call's late events must not count for the second."""
+    if event.kind != "status":
+        return True
+    if event.leg == CallLeg.AGENT:
+        return event.call_sid == call_sid
+    return event.payload.get("ParentCallSid", call_sid) == call_sid
+
+
 @transaction.atomic
 def refresh_call_state(*, attempt_id: int) -> CallAttempt:
     """Re-derive the attempt's call state from its events; close it when the customer's leg says so."""
     attempt = CallAttempt.objects.select_for_update().get(pk=attempt_id)
-    events = list(attempt.call_events.all())
+    events = [e for e in attempt.call_events.all() if _of_this_call(e, attempt.call_sid)]
     if not events and attempt.call_status in ("initiating", "error") and not attempt.call_sid:
         return attempt
     state = derive_state(events)
@@ -242,7 +255,7 @@ def refresh_call_state(*, attempt_id: int) -> CallAttempt:
     if state in AUTO_OUTCOMES and not closed and attempt.agent_id:
         task = CallbackTask.objects.get(pk=attempt.task_id)
         try:
-            outcomes.record_attempt(
+            outcomes.close_attempt(
                 task=task,
                 agent=attempt.agent,
                 outcome=AUTO_OUTCOMES[state],
@@ -272,6 +285,21 @@ def hang_up(*, attempt: CallAttempt) -> None:
         get_backend(attempt.telephony_backend).hang_up(attempt.call_sid)
     except TelephonyError as exc:
         raise CallRefused(_("The telephone service did not answer: hang up on your phone.")) from exc
+
+
+def end_call_of_closed(*, attempt: CallAttempt) -> None:
+    """The attempt was just closed while its call may still be up: hang up, and leave no live state.
+
+    Twilio's last events arrive later and derive "completed" (a closed attempt's call is never live
+    again); the row says so at once, so the task's next call is not held back by this one.
+    """
+    try:
+        hang_up(attempt=attempt)
+    except CallRefused:
+        log.warning("call %s of closed attempt %s not hung up", attempt.call_sid, attempt.pk)
+    CallAttempt.objects.filter(pk=attempt.pk, call_status__in=LIVE_CALL_STATUSES).update(
+        call_status="completed"
+    )
 
 
 # ------------------------------------------------------------------------ the console's simulated course
@@ -310,7 +338,12 @@ def advance_console_call(attempt: CallAttempt, *, now: dt.datetime | None = None
             record_call_event(
                 attempt=attempt,
                 leg=leg,
-                params={"CallSid": sids[leg], "CallStatus": status, "SequenceNumber": str(seq)},
+                params={
+                    "CallSid": sids[leg],
+                    "CallStatus": status,
+                    "SequenceNumber": str(seq),
+                    "ParentCallSid": attempt.call_sid if leg == "customer" else "",
+                },
             )
     return CallAttempt.objects.get(pk=attempt.pk)
 

@@ -20,6 +20,7 @@ def attempt_list(request):
     attempts = (
         CallAttempt.objects.exclude(outcome="")
         .select_related("task__policy", "agent", "script_version__script", "ecallback")
+        .prefetch_related("recordings")
         .order_by("-ended_at", "-pk")
     )
     outcome = request.GET.get("outcome", "")

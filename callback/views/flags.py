@@ -57,6 +57,7 @@ class FlagFilterForm(forms.Form):
         label=gettext_lazy("Channel"), choices=_blank(Channel.choices), required=False
     )
     agent = forms.CharField(label=gettext_lazy("Salesperson number"), max_length=40, required=False)
+    outlet = forms.CharField(label=gettext_lazy("Outlet code"), max_length=40, required=False)
     raised_from = forms.DateField(
         label=gettext_lazy("Raised from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -115,9 +116,12 @@ def _querystring(request, **changes) -> str:
 def flag_list_page(request):
     form = FlagFilterForm(request.GET or None)
     filters = form.valid_filters() if request.GET else {}
-    page = LongListPaginator(with_applicant(flag_list(filters=filters)), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    facets = flag_facets(filters=filters, cached=True)
+    # The counts by status leave out the status filter only: they hold the list's exact size.
+    by_status = {row["status"]: row["n"] for row in facets["by_status"]}
+    total = by_status.get(filters["status"], 0) if filters.get("status") else sum(by_status.values())
+    flags = with_applicant(flag_list(filters=filters))
+    page = LongListPaginator(flags, PAGE_SIZE, known_total=total).get_page(request.GET.get("page"))
     for flag in page.object_list:
         flag.masked_mobile = mask_phone(flag.applicant_mobile or "")
         flag.masked_detail = masked_detail(describe_detail(flag.detail))
@@ -134,7 +138,7 @@ def flag_list_page(request):
         {
             "form": form,
             "page": page,
-            "facets": flag_facets(filters=filters, cached=True),
+            "facets": facets,
             "filter_query": _querystring(request, page=None),
             "facet_query": {
                 key: _querystring(request, page=None, **{key: None}) for key in ("code", "status", "branch")

@@ -15,6 +15,7 @@ from ..flags import REASON_MAX_LENGTH, describe_detail, flag_history, masked_det
 from ..models import Party, Policy
 from ..privacy import mask_address, mask_id, mask_phone, may_see_full_ids
 from ..roles import ADMIN, SUPERVISOR, has_role
+from ..telephony.recordings import calls_with_recordings
 from .flags import REVIEW_PERMISSION
 
 
@@ -82,6 +83,7 @@ def _render_policy(request, policy: Policy, *, revealed: int | None = None):
             ],
             "flags": flags,
             "task": task,
+            "calls": calls_with_recordings(task, request.user),
             "may_reveal": may_see_full_ids(request.user),
             "can_review": request.user.has_perm(REVIEW_PERMISSION),
             "reason_max_length": REASON_MAX_LENGTH,

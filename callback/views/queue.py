@@ -16,6 +16,7 @@ from ..outcomes import AttemptError, review_task
 from ..paging import LongListPaginator
 from ..privacy import mask_phone
 from ..roles import ADMIN, SUPERVISOR, role_required
+from ..telephony.recordings import recordings_of_tasks
 
 
 class TaskFilterForm(forms.Form):
@@ -69,7 +70,9 @@ def task_list(request):
         p.policy_id: p
         for p in Party.objects.filter(policy_id__in=[t.policy_id for t in page], role="applicant", seq=0)
     }
+    recordings = recordings_of_tasks([t.pk for t in page if t.status == "review"])
     for task in page:
+        task.recordings = recordings.get(task.pk, [])
         party = applicants.get(task.policy_id)
         task.applicant_name = supervision.mask_name(party.name) if party else ""
         task.applicant_phone = mask_phone(party.mobile or party.phone) if party else ""

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from verification.vocab import Outcome
 
-from .. import queue, workspace
+from .. import queue, telephony, workspace
 from ..audit import record_audit
 from ..roles import AGENT, role_required
+from .calling import call_panel
 
 
 @role_required(AGENT)
@@ -26,6 +27,9 @@ def workspace_page(request):
     if task is not None:
         page = workspace.call_page(task=task, agent=request.user)
         context.update(page=page, summary=workspace.masked_summary(task.policy), today=timezone.localdate())
+        context.update(
+            calling_by_backend=telephony.calling_by_backend(), call_panel=call_panel(task.pk, request.user)
+        )
         record_audit(
             user=request.user,
             action="view_policy",

@@ -1,4 +1,4 @@
-"""manage.py export_flags --output FILE [--status S] [--code C] [--branch B] [--user USERNAME]"""
+"""manage.py export_flags --output FILE [--status S] [--code C] [--branch B] [--outlet O] [--user USERNAME]"""
 
 import sys
 
@@ -19,11 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--status", help="One of: " + ", ".join(FlagStatus.values))
         parser.add_argument("--code", help="A flag code from FORMATS.md, e.g. mobile_invalid")
         parser.add_argument("--branch", help="A branch code")
+        parser.add_argument("--outlet", help="A bank or intermediary outlet code")
         parser.add_argument(
             "--user", metavar="USERNAME", help="Who the export is recorded for in the audit trail"
         )
 
-    def handle(self, *args, output, status, code, branch, user, **options):
+    def handle(self, *args, output, status, code, branch, outlet, user, **options):
         if status and status not in FlagStatus.values:
             raise CommandError(f"Unknown --status {status!r}; use one of: {', '.join(FlagStatus.values)}")
         if code and code not in FlagCode.values:
@@ -33,7 +34,12 @@ class Command(BaseCommand):
             who = get_user_model().objects.filter(username=user).first()
             if who is None:
                 raise CommandError(f"No user {user!r}.")
-        filters = {"status": status or "", "code": code or "", "branch": (branch or "").strip()}
+        filters = {
+            "status": status or "",
+            "code": code or "",
+            "branch": (branch or "").strip(),
+            "outlet": (outlet or "").strip(),
+        }
         try:
             count = export_flags(filters=filters, output=output, user=who, progress=self._progress())
         except OSError as exc:
