@@ -1,6 +1,9 @@
 """The audit trail: who saw or exported personal data, who changed what."""
 
+from __future__ import annotations
+
 import ipaddress
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
@@ -44,14 +47,36 @@ def client_ip(request) -> str | None:
     return remote
 
 
+@dataclass(frozen=True, slots=True)
+class AuditContext:
+    """Where an audited action came from. A view makes it from its request and passes it to the
+    service, so that services take plain values, never the HTTP request."""
+
+    ip: str | None = None
+
+    @classmethod
+    def of(cls, request) -> AuditContext:
+        return cls(ip=client_ip(request))
+
+
 def record_audit(
-    *, user, action: str, obj=None, detail: dict | None = None, request=None, ip: str | None = None
+    *,
+    user,
+    action: str,
+    obj=None,
+    detail: dict | None = None,
+    context: AuditContext | None = None,
+    request=None,
+    ip: str | None = None,
 ) -> AuditEvent:
+    """Record an audit event; services pass `context` (or an `ip`), a view recording for itself may
+    pass `request`."""
+    context = context or AuditContext(ip=ip or client_ip(request))
     return AuditEvent.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None,
         action=action,
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         detail=detail or {},
-        ip=ip or client_ip(request),
+        ip=context.ip,
     )

@@ -12,7 +12,9 @@ write through `csv_chunks` / `write_csv` / `write_xlsx`, which apply it.
 
 import csv
 import io
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from verification.vocab import PartyRole
 
-from .audit import record_audit
+from .audit import AuditContext, record_audit
 from .flags import filters_for_audit, flag_list
 from .models import CallbackTask
 
@@ -179,7 +181,12 @@ def export_format(path: str | Path) -> str:
 
 
 def export_flags(
-    *, filters: Mapping[str, Any] | None, output: str | Path, user=None, request=None, progress=None
+    *,
+    filters: Mapping[str, Any] | None,
+    output: str | Path,
+    user=None,
+    context: AuditContext | None = None,
+    progress=None,
 ) -> int:
     """Write the flags matching `filters` to `output` (XLSX when it ends in .xlsx, else CSV);
     audit the export and return the number of rows written."""
@@ -191,8 +198,22 @@ def export_flags(
         write_xlsx(rows=source, stream=output)
     else:
         write_csv(rows=source, path=output)
-    audit_export(user=user, filters=filters, fmt=fmt, rows=rows.count, target=str(output), request=request)
+    audit_export(user=user, filters=filters, fmt=fmt, rows=rows.count, target=str(output), context=context)
     return rows.count
+
+
+def export_flags_xlsx_stream(
+    *, filters: Mapping[str, Any] | None, user, context: AuditContext | None = None
+) -> BinaryIO:
+    """The flags matching `filters` as an XLSX workbook in an open temporary file (audited), for a
+    download: the file has no name left on disk, its data lives until the stream is closed."""
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - reopened below
+    handle.close()
+    try:
+        export_flags(filters=filters, output=handle.name, user=user, context=context)
+        return open(handle.name, "rb")  # noqa: SIM115 - the caller (FileResponse) closes it
+    finally:
+        os.unlink(handle.name)
 
 
 def write_csv(*, rows: Iterable[list[str]], path: str | Path, columns: list[str] = EXPORT_COLUMNS) -> None:
@@ -202,14 +223,20 @@ def write_csv(*, rows: Iterable[list[str]], path: str | Path, columns: list[str]
 
 
 def audit_export(
-    *, user, filters: Mapping[str, Any], fmt: str, rows: int | None, target: str = "", request=None
+    *,
+    user,
+    filters: Mapping[str, Any],
+    fmt: str,
+    rows: int | None,
+    target: str = "",
+    context: AuditContext | None = None,
 ):
     detail: dict[str, Any] = {"filter": filters_for_audit(filters), "format": fmt}
     if rows is not None:
         detail["rows"] = rows
     if target:
         detail["target"] = target
-    return record_audit(user=user, action="export_flags", detail=detail, request=request)
+    return record_audit(user=user, action="export_flags", detail=detail, context=context)
 
 
 TASK_COLUMNS = [

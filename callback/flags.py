@@ -21,9 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from verification.vocab import FlagCode, PartyRole
+from verification.vocab import FlagCode
 
-from .audit import record_audit
+from .audit import AuditContext, record_audit
 from .models import ContactFlag, FlagStatus, Party
 
 FILTER_KEYS = ("code", "status", "branch", "channel", "agent", "outlet", "raised_from", "raised_to", "q")
@@ -93,7 +93,7 @@ def flag_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[ContactFl
 
 def with_applicant(qs: QuerySet[ContactFlag]) -> QuerySet[ContactFlag]:
     """Adds the applicant's name and mobile (for the list; mask the mobile before showing it)."""
-    applicants = Party.objects.filter(policy=OuterRef("policy_id"), role=PartyRole.APPLICANT).order_by("seq")
+    applicants = Party.objects.applicants().filter(policy=OuterRef("policy_id"))
     return qs.annotate(
         applicant_name=Subquery(applicants.values("name")[:1]),
         applicant_mobile=Subquery(applicants.values("mobile")[:1]),
@@ -195,7 +195,13 @@ def _clean_reason(reason: str | None) -> str:
 
 
 def _transition(
-    *, flags: Iterable[ContactFlag] | QuerySet, to: str, user, reason: str = "", action: str, request=None
+    *,
+    flags: Iterable[ContactFlag] | QuerySet,
+    to: str,
+    user,
+    reason: str = "",
+    action: str,
+    context: AuditContext | None = None,
 ) -> TransitionResult:
     ids = (
         [f.pk for f in flags] if not isinstance(flags, QuerySet) else list(flags.values_list("pk", flat=True))
@@ -249,37 +255,39 @@ def _transition(
                 action=action,
                 obj=changed[0] if len(changed) == 1 else None,
                 detail={"flags": result.changed, "reason": reason} if reason else {"flags": result.changed},
-                request=request,
+                context=context,
             )
     return result
 
 
-def request_correction(*, flags: Iterable[ContactFlag] | QuerySet, user, request=None) -> TransitionResult:
+def request_correction(
+    *, flags: Iterable[ContactFlag] | QuerySet, user, context: AuditContext | None = None
+) -> TransitionResult:
     """Ask the branch to correct the data behind open flags (open → correction requested)."""
     return _transition(
         flags=flags,
         to=FlagStatus.CORRECTION_REQUESTED,
         user=user,
         action="flag_request_correction",
-        request=request,
+        context=context,
     )
 
 
 def waive_flags(
-    *, flags: Iterable[ContactFlag] | QuerySet, user, reason: str, request=None
+    *, flags: Iterable[ContactFlag] | QuerySet, user, reason: str, context: AuditContext | None = None
 ) -> TransitionResult:
     """Accept the data as it is, with a reason (open or correction requested → waived)."""
     reason = _clean_reason(reason)
     return _transition(
-        flags=flags, to=FlagStatus.WAIVED, user=user, reason=reason, action="flag_waive", request=request
+        flags=flags, to=FlagStatus.WAIVED, user=user, reason=reason, action="flag_waive", context=context
     )
 
 
-def resolve_flag(*, flag: ContactFlag, user, reason: str, request=None) -> ContactFlag:
+def resolve_flag(*, flag: ContactFlag, user, reason: str, context: AuditContext | None = None) -> ContactFlag:
     """Close one flag by hand because the data was corrected outside an import."""
     reason = _clean_reason(reason)
     result = _transition(
-        flags=[flag], to=FlagStatus.RESOLVED, user=user, reason=reason, action="flag_resolve", request=request
+        flags=[flag], to=FlagStatus.RESOLVED, user=user, reason=reason, action="flag_resolve", context=context
     )
     if result.refused:
         raise FlagActionError(result.refused[0]["reason"])
@@ -288,11 +296,11 @@ def resolve_flag(*, flag: ContactFlag, user, reason: str, request=None) -> Conta
 
 
 def resolve_flags(
-    *, flags: Iterable[ContactFlag] | QuerySet, user, reason: str, request=None
+    *, flags: Iterable[ContactFlag] | QuerySet, user, reason: str, context: AuditContext | None = None
 ) -> TransitionResult:
     reason = _clean_reason(reason)
     return _transition(
-        flags=flags, to=FlagStatus.RESOLVED, user=user, reason=reason, action="flag_resolve", request=request
+        flags=flags, to=FlagStatus.RESOLVED, user=user, reason=reason, action="flag_resolve", context=context
     )
 
 

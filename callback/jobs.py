@@ -5,12 +5,9 @@ function directly. Job functions must be importable by dotted path and idempoten
 the truth, a job that runs twice (or after Redis was flushed) leaves the same state.
 """
 
-import logging
 from collections.abc import Callable
 
 from django.conf import settings
-
-log = logging.getLogger(__name__)
 
 
 def enqueue(func: Callable, *args, **kwargs) -> None:

@@ -1,4 +1,4 @@
-"""What an attempt's outcome does to its task: retry rules, appointments, failures, flags (queue issue).
+"""What an attempt's outcome does to its task: retry rules, appointments, failures, flags.
 
 `close_attempt` is the one way to close an attempt, for every channel (the workspace, the API,
 e-callbacks, letters, visits): it holds the rules of closing (the script's required questions
@@ -8,7 +8,6 @@ that `close_attempt` applies.
 """
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +19,23 @@ from django.utils.translation import gettext as _
 
 from verification import scripts
 from verification.models import Question, ScriptVersion
+from verification.validators import normalize_phone
 from verification.vocab import FlagCode, Outcome, PartyRole
 
-from .models import CallAttempt, CallbackTask, Channel, ContactFlag, Party, RetryRule, TaskStatus
+from .models import (
+    FLAG_DETAIL_LENGTH,
+    CallAttempt,
+    CallbackTask,
+    Channel,
+    ContactFlag,
+    Party,
+    RetryRule,
+    TaskStatus,
+)
 from .models.flags import ACTIVE_FLAG_STATUSES
 from .queue import TaskNotHeld, holds_or_may_take
 from .schedule import CallingHours, load_holidays
-from .scripting import identity_reference, script_context, version_for_policy
+from .script_for_policy import identity_reference, script_context, version_for_policy
 
 # ---------------------------------------------------------------------------------------------
 # Retry rules (pure)
@@ -45,11 +54,10 @@ DEFAULT_RETRIES: dict[str, Retry] = {
     Outcome.BUSY: Retry(dt.timedelta(minutes=30)),
     Outcome.HUNG_UP: Retry(dt.timedelta(hours=2), max_per_day=3),
 }
-RETRY_OUTCOMES = frozenset(DEFAULT_RETRIES)
 REVIEW_OUTCOMES = frozenset({Outcome.VERIFIED_WITH_ISSUES, Outcome.FAILED_IDENTITY, Outcome.REFUSED})
 
 # Before a task may fail as unreachable: at least this many attempts on at least this many days
-# (company rule written down in the queue issue), when the window allows.
+# (a company rule), when the window allows.
 MIN_ATTEMPTS_BEFORE_UNREACHABLE = 3
 MIN_DAYS_BEFORE_UNREACHABLE = 2
 
@@ -98,11 +106,6 @@ def plan_retry(
 # Numbers
 
 
-def _digits(value: str) -> str:
-    digits = re.sub(r"\D", "", value or "")
-    return digits[-11:] if len(digits) > 11 else digits
-
-
 def numbers_on_file(applicant: Party | None) -> list[tuple[str, str]]:
     """[(field, number)] the applicant can be called on, mobile first."""
     if applicant is None:
@@ -118,39 +121,41 @@ def numbers_on_file(applicant: Party | None) -> list[tuple[str, str]]:
 
 
 def live_numbers(task: CallbackTask, applicant: Party | None) -> list[tuple[str, str]]:
-    dead = {_digits(n) for n in task.dead_numbers}
-    return [(f, n) for f, n in numbers_on_file(applicant) if _digits(n) not in dead]
+    dead = {normalize_phone(n) for n in task.dead_numbers}
+    return [(f, n) for f, n in numbers_on_file(applicant) if normalize_phone(n) not in dead]
 
 
 def _field_dialled(task: CallbackTask, applicant: Party | None, dialled: str) -> tuple[str, str]:
     live = live_numbers(task, applicant)
     for field, number in numbers_on_file(applicant):
-        if dialled and _digits(number) == _digits(dialled):
+        if dialled and normalize_phone(number) == normalize_phone(dialled):
             return field, number
     if live:
         return live[0]
     return "mobile", dialled
 
 
-def raise_callback_flag(*, task: CallbackTask, code: str, field: str, detail: str, by=None) -> ContactFlag:
-    """One live flag per (policy, party, field, code): a second failure refreshes nothing."""
-    flag = ContactFlag.objects.filter(
-        policy_id=task.policy_id,
-        party=PartyRole.APPLICANT,
-        field=field,
-        code=code,
-        status__in=ACTIVE_FLAG_STATUSES,
-    ).first()
-    if flag is None:
-        flag = ContactFlag.objects.create(
-            policy_id=task.policy_id,
-            party=PartyRole.APPLICANT,
-            field=field,
-            code=code,
-            detail=detail[:300],
-            raised_by=by,
-        )
-    return flag
+def raise_callback_flag(
+    *, task: CallbackTask, code: str, field: str, detail: str, by=None
+) -> tuple[ContactFlag, bool]:
+    """Raise a flag on the applicant's `field` from a callback: (the flag, whether it is new).
+
+    One live flag per (policy, party, field, code): a live one is kept and a second failure refreshes
+    nothing, also when another request raises the same flag at the same moment (the partial unique
+    constraint on ContactFlag turns the second insert into an IntegrityError).
+    """
+    lookup = {"policy_id": task.policy_id, "party": PartyRole.APPLICANT, "field": field, "code": code}
+    live = ContactFlag.objects.filter(**lookup, status__in=ACTIVE_FLAG_STATUSES)
+    flag = live.first()
+    if flag is not None:
+        return flag, False
+    try:
+        with transaction.atomic():
+            return ContactFlag.objects.create(
+                **lookup, detail=detail[:FLAG_DETAIL_LENGTH], raised_by=by
+            ), True
+    except IntegrityError:
+        return live.get(), False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,24 +251,16 @@ def raise_script_flags(*, task: CallbackTask, agent, state: scripts.ScriptState)
     """The contact flags the script's failing answers call for; an existing live flag is kept."""
     raised = []
     for question, entry in state.flags:
-        lookup = {
-            "policy": task.policy,
-            "party": PartyRole.APPLICANT,
-            "field": question.flag_field or "phone",
-            "code": question.fail_flag,
-        }
-        if ContactFlag.objects.filter(**lookup, status__in=ACTIVE_FLAG_STATUSES).exists():
-            continue
         detail = _("Callback on %(date)s: “%(text)s” → %(answer)s") % {
             "date": timezone.localdate().isoformat(),
             "text": entry.get("text", "")[:200],
             "answer": entry.get("answer"),
         }
-        try:
-            with transaction.atomic():
-                raised.append(ContactFlag.objects.create(**lookup, detail=detail[:300], raised_by=agent))
-        except IntegrityError:  # raised by someone else a moment ago: one live flag per defect
-            pass
+        flag, created = raise_callback_flag(
+            task=task, code=question.fail_flag, field=question.flag_field or "phone", detail=detail, by=agent
+        )
+        if created:
+            raised.append(flag)
     return raised
 
 
@@ -271,7 +268,8 @@ def open_attempt(*, task: CallbackTask, agent, channel: str = Channel.PHONE) -> 
     """The attempt `agent` has open on `task` on `channel` (answers given, no outcome yet)."""
     return (
         CallAttempt.objects.select_for_update()
-        .filter(task=task, agent=agent, channel=channel, outcome="", ended_at__isnull=True)
+        .open_for(task=task, agent=agent)
+        .filter(channel=channel)
         .order_by("-started_at")
         .first()
     )
@@ -360,9 +358,7 @@ def _record(
     *, locked, attempt, agent, outcome, number_dialled, notes, appointment_at, hours, holidays, now, task
 ):
     """Store the closed attempt and move the task on by its outcome (close_attempt checked the rules)."""
-    applicant = (
-        Party.objects.filter(policy_id=locked.policy_id, role=PartyRole.APPLICANT).order_by("seq").first()
-    )
+    applicant = Party.objects.applicant_of(locked.policy_id)
     attempt.outcome, attempt.ended_at = outcome, now
     attempt.notes = notes or attempt.notes
     attempt.number_dialled = number_dialled or attempt.number_dialled
@@ -396,7 +392,7 @@ def _record(
             by=agent,
         )
     elif outcome == Outcome.WRONG_NUMBER:
-        if number and _digits(number) not in {_digits(n) for n in locked.dead_numbers}:
+        if number and normalize_phone(number) not in {normalize_phone(n) for n in locked.dead_numbers}:
             locked.dead_numbers = [*locked.dead_numbers, number]
         others = live_numbers(locked, applicant)
         if others:

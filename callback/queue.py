@@ -1,4 +1,4 @@
-"""The agents' queue: claim the most urgent due task, hold it under a lease (queue issue).
+"""The agents' queue: claim the most urgent due task, hold it under a lease.
 
 The queue is a query, not a list: a task is due when it is open, its window has not closed, its next
 attempt time has come, its queue is in calling hours and no live lease holds it. The order is the
@@ -17,9 +17,12 @@ from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
+from verification.models import ScriptVersion
+
 from . import sql
 from .models import CallbackTask, Holiday, Queue, StaffProfile, TaskStatus, Team
 from .schedule import CallingHours, load_holidays
+from .script_for_policy import version_for_task
 
 
 def lease_length() -> dt.timedelta:
@@ -229,3 +232,30 @@ def release_task(*, task: CallbackTask, agent, now: dt.datetime | None = None) -
     if released:
         task.holder, task.lease_expires_at = None, None
     return bool(released)
+
+
+# A task no published script covers waits this long before it is offered again, so the agents' queue
+# moves on while the admins (who see it on the scripts page) publish a script for it.
+UNSCRIPTED_RETRY = dt.timedelta(hours=1)
+MAX_UNSCRIPTED_SKIPS = 5
+
+
+def claim_scripted_task(*, agent) -> tuple[CallbackTask | None, ScriptVersion | None, str]:
+    """Claim the next callback that a published script covers, with that script's version.
+
+    A policy no published script covers cannot be worked: its task goes back to the queue for
+    UNSCRIPTED_RETRY and the admins see it (`script_for_policy.tasks_without_script`). Returns the task, its
+    version and the number of the last policy set aside (for the agent's message).
+    """
+    skipped = ""
+    for _attempt in range(MAX_UNSCRIPTED_SKIPS):
+        task = claim_next_task(agent=agent)
+        if task is None:
+            return None, None, skipped
+        version = version_for_task(task)
+        if version is not None:
+            return task, version, skipped
+        CallbackTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + UNSCRIPTED_RETRY)
+        release_task(task=task, agent=agent)
+        skipped = task.policy.policy_no
+    return None, None, skipped

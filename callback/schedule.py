@@ -1,4 +1,4 @@
-"""Free-look windows, calling hours and callback tasks (queue issue).
+"""Free-look windows, calling hours and callback tasks.
 
 The pure parts (window arithmetic, calling hours, routing) take plain values so that the queue
 simulation in bench/ runs exactly the rules the product runs. `sync_tasks` is what intake calls inside
@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
+
+from verification.scripts import age_on
 
 from . import sql
 from .models import (
@@ -188,12 +190,6 @@ def route_queue(
         if route.matches(channel=channel, branch_code=branch_code, product_type=product_type, age=age):
             return route.queue_id
     return default_queue_id
-
-
-def age_on(birth_date: dt.date | None, day: dt.date) -> int | None:
-    if birth_date is None:
-        return None
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 # ---------------------------------------------------------------------------------------------

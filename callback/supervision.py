@@ -1,13 +1,15 @@
 """What supervisors read about the queue: the live dashboard and the filterable task list (selectors)."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import CallbackTask, Queue, TaskStatus
+from .models import CallbackTask, Party, Queue, TaskStatus
+from .privacy import mask_phone
 from .schedule import CallingHours, load_holidays
 
 CLOSE_TO_DEADLINE = dt.timedelta(days=2)
@@ -196,3 +198,15 @@ def task_list(
     if policy_no:
         tasks = tasks.filter(policy__policy_no__icontains=policy_no.strip())
     return tasks
+
+
+def with_masked_applicants(tasks: Iterable[CallbackTask]) -> None:
+    """Give each task of a page `applicant_name` and `applicant_phone`, masked, in one query."""
+    tasks = list(tasks)
+    applicants = {
+        p.policy_id: p for p in Party.objects.applicants().filter(policy_id__in=[t.policy_id for t in tasks])
+    }
+    for task in tasks:
+        party = applicants.get(task.policy_id)
+        task.applicant_name = mask_name(party.name) if party else ""
+        task.applicant_phone = mask_phone(party.mobile or party.phone) if party else ""

@@ -1,4 +1,4 @@
-"""The periodic sweep: re-derive from the database what time alone changes (queue issue).
+"""The periodic sweep: re-derive from the database what time alone changes.
 
 Run every minute by rq's cron scheduler (callback/cron.py) or by `manage.py sweep` from the system
 cron when there is no Redis. Idempotent: it only moves rows whose state is out of date, so running it
@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from verification.vocab import FlagCode, PartyRole
+from verification.vocab import FlagCode
 
 from .ecallback import sweep_ecallbacks
 from .models import CallbackTask, Party, TaskKind, TaskStatus
@@ -88,9 +88,8 @@ def close_windows(*, now: dt.datetime) -> int:
                 updated_at=now,
             )
             mobiles = dict(
-                Party.objects.filter(
-                    policy_id__in=[t.policy_id for t in tasks], role=PartyRole.APPLICANT, seq=0
-                )
+                Party.objects.applicants()
+                .filter(policy_id__in=[t.policy_id for t in tasks])
                 .filter(~Q(mobile="") | ~Q(mobile_e164=""))
                 .values_list("policy_id", "mobile")
             )
@@ -108,7 +107,7 @@ def close_windows(*, now: dt.datetime) -> int:
 
 
 def _has_phone(task: CallbackTask) -> bool:
-    return Party.objects.filter(policy_id=task.policy_id, role=PartyRole.APPLICANT).exclude(phone="").exists()
+    return Party.objects.applicants().filter(policy_id=task.policy_id).exclude(phone="").exists()
 
 
 def run_sweep() -> dict:

@@ -10,8 +10,8 @@ from .views import (
     home,
     imports,
     policies,
-    queue,
     scripts,
+    supervision,
     workspace,
 )
 
@@ -24,7 +24,7 @@ urlpatterns += policies.urlpatterns
 urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
-urlpatterns += queue.urlpatterns
+urlpatterns += supervision.urlpatterns
 urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns
 urlpatterns += telephony_views.urlpatterns

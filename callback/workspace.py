@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 
 from verification import scripts
 from verification.models import Question, ScriptVersion
-from verification.vocab import Outcome, PartyRole
+from verification.vocab import Outcome
 
 from . import outcomes, queue, telephony
 from .models import CallAttempt, CallbackTask, Party
 from .privacy import mask_address, mask_phone
-from .scripting import script_context, version_for_task
+from .script_for_policy import script_context, version_for_task
 
 
 class CallError(ValidationError):
@@ -41,46 +41,17 @@ def held_tasks(agent):
     return (
         CallbackTask.objects.filter(holder=agent, lease_expires_at__gt=timezone.now())
         .select_related("policy")
-        .prefetch_related(
-            Prefetch("policy__parties", queryset=Party.objects.filter(role=PartyRole.APPLICANT))
-        )
+        .prefetch_related(Prefetch("policy__parties", queryset=Party.objects.applicants()))
     )
 
 
 def open_attempt_for(*, task: CallbackTask, agent) -> CallAttempt | None:
-    return CallAttempt.objects.filter(task=task, agent=agent, outcome="", ended_at__isnull=True).first()
-
-
-# A task no published script covers waits this long before it is offered again, so the agents' queue
-# moves on while the admins (who see it on the scripts page) publish a script for it.
-UNSCRIPTED_RETRY = dt.timedelta(hours=1)
-MAX_UNSCRIPTED_SKIPS = 5
-
-
-def claim_scripted_task(*, agent) -> tuple[CallbackTask | None, ScriptVersion | None, str]:
-    """Claim the next callback that a published script covers, with that script's version.
-
-    A policy no published script covers cannot be worked: its task goes back to the queue for
-    UNSCRIPTED_RETRY and the admins see it (`scripting.tasks_without_script`). Returns the task, its
-    version and the number of the last policy set aside (for the agent's message).
-    """
-    skipped = ""
-    for _attempt in range(MAX_UNSCRIPTED_SKIPS):
-        task = queue.claim_next_task(agent=agent)
-        if task is None:
-            return None, None, skipped
-        version = version_for_task(task)
-        if version is not None:
-            return task, version, skipped
-        CallbackTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + UNSCRIPTED_RETRY)
-        queue.release_task(task=task, agent=agent)
-        skipped = task.policy.policy_no
-    return None, None, skipped
+    return CallAttempt.objects.open_for(task=task, agent=agent).first()
 
 
 def take_next(*, agent) -> TakeResult:
     """Claim the next callback and open an attempt on the script that covers it."""
-    task, version, skipped = claim_scripted_task(agent=agent)
+    task, version, skipped = queue.claim_scripted_task(agent=agent)
     if task is None:
         return TakeResult(None, without_script=skipped)
     with transaction.atomic():
@@ -97,11 +68,7 @@ def _lock_held(*, task_id: int, agent) -> CallbackTask:
 
 
 def _attempt(task: CallbackTask, agent) -> CallAttempt:
-    attempt = (
-        CallAttempt.objects.select_for_update()
-        .filter(task=task, agent=agent, outcome="", ended_at__isnull=True)
-        .first()
-    )
+    attempt = CallAttempt.objects.select_for_update().open_for(task=task, agent=agent).first()
     if attempt is None:  # e.g. the task was claimed before the workspace existed
         attempt = CallAttempt.objects.create(task=task, agent=agent, script_version=version_for_task(task))
     if attempt.script_version_id is None:

@@ -102,3 +102,19 @@ def admin_client_(client, admin_user):
 @pytest.fixture
 def roles(db):
     return {name: Group.objects.get(name=name) for name in (AGENT, SUPERVISOR, ADMIN)}
+
+
+@pytest.fixture
+def q():
+    """A queue served by the agents' team (the default queue)."""
+    from .factories.queue import queue
+
+    return queue("main")
+
+
+@pytest.fixture
+def agent(q):
+    """An agent in the team that serves `q`."""
+    from .factories.queue import agent_in
+
+    return agent_in(q, "li")

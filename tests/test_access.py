@@ -18,7 +18,7 @@ from django.utils import timezone
 from callback.models import CallAttempt, ContactFlag, ImportRun
 
 from .factories import PartyFactory, UserFactory
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 
 pytestmark = pytest.mark.django_db
 

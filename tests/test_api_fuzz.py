@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from .factories import UserFactory
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 
 # Committed per request, as in production: a policies batch stages in temporary tables, and a
 # hundred batches in one test transaction exhaust PostgreSQL's lock table ("out of shared memory").

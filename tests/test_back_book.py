@@ -23,9 +23,9 @@ from verification.models import ScriptVersion
 from verification.vocab import FlagCode
 
 from .factories import PartyFactory, PolicyFactory
-from .factories_flags import ContactFlagFactory
-from .factories_intake import import_rows, row
-from .factories_scripts import serving_queue
+from .factories.flags import ContactFlagFactory
+from .factories.intake import import_rows, row
+from .factories.scripts import serving_queue
 from .test_workspace import answer_script, close, take
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,7 @@ def test_a_campaign_deadline_passing_raises_no_unreachable(book, script, agent_u
     assert back_book.campaign_progress(campaign).expired == 1
     assert not ContactFlag.objects.filter(code=FlagCode.CALLBACK_UNREACHABLE).exists()
     # The contact-verification script is never chosen for a free-look callback.
-    from callback.scripting import version_for_policy
+    from callback.script_for_policy import version_for_policy
 
     assert version_for_policy(book["a"]).script.purpose == "free_look"
 

@@ -16,7 +16,7 @@ from verification.models import Question, Script, ScriptVersion
 from verification.vocab import Outcome
 
 from .factories import PASSWORD, UserFactory
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"

@@ -13,7 +13,7 @@ from callback.roles import SUPERVISOR
 from verification.vocab import Channel, FlagCode
 
 from .factories import OutletFactory, PartyFactory, PolicyFactory, UserFactory
-from .factories_flags import ContactFlagFactory
+from .factories.flags import ContactFlagFactory
 from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in  # noqa: F401
 from .test_browser import pytestmark as browser_marks
 

@@ -18,7 +18,7 @@ from verification.default_scripts import install
 from verification.models import Question, Script, ScriptVersion
 
 from .factories import UserFactory
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"

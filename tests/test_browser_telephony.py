@@ -11,7 +11,7 @@ from verification.default_scripts import install
 from verification.models import Question, Script, ScriptVersion
 
 from .factories import UserFactory
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 from .test_browser import (
     CHROMIUM,
     SHOTS,

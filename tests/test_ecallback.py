@@ -28,7 +28,7 @@ from callback.models import (
 from callback.sweep import sweep
 from verification.vocab import Outcome
 
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 
 APPLICANT = {
     "birth_date": dt.date(1988, 3, 14),

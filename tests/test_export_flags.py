@@ -14,7 +14,7 @@ from callback.models import AuditEvent, ContactFlag, FlagStatus
 from verification.vocab import FlagCode
 
 from .factories import PartyFactory, PolicyFactory, UserFactory
-from .factories_flags import ContactFlagFactory, flagged_policy
+from .factories.flags import ContactFlagFactory, flagged_policy
 
 pytestmark = pytest.mark.django_db
 

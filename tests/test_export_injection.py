@@ -17,7 +17,7 @@ from callback import exports
 from callback.models import AuditEvent
 
 from .factories import CallbackTaskFactory, PartyFactory, PolicyFactory
-from .factories_flags import ContactFlagFactory
+from .factories.flags import ContactFlagFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from callback.models import AuditEvent, FlagStatus
 from verification.vocab import Channel, FlagCode, PartyRole
 
 from .factories import OutletFactory, PartyFactory, PolicyFactory
-from .factories_flags import ContactFlagFactory
+from .factories.flags import ContactFlagFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 3, 10)

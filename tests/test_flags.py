@@ -21,7 +21,7 @@ from callback.roles import ADMIN, AGENT, SUPERVISOR
 from verification.vocab import Channel, FlagCode, PartyRole
 
 from .factories import CallbackTaskFactory, PartyFactory, PolicyFactory, StaffProfileFactory, UserFactory
-from .factories_flags import ContactFlagFactory, flagged_policy
+from .factories.flags import ContactFlagFactory, flagged_policy
 
 pytestmark = pytest.mark.django_db
 

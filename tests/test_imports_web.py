@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from callback.models import Agent, ContactFlag, ImportRun, Policy
 
-from .factories_intake import BASE_ROW, live_codes, register_agent, row
+from .factories.intake import BASE_ROW, live_codes, register_agent, row
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ class TestAdmin:
         superuser = User.objects.create_superuser("root", password="x")
         client.force_login(superuser)
         register_agent()
-        from .factories_intake import import_rows
+        from .factories.intake import import_rows
 
         import_rows(row(applicant_mobile="13912345678"))
         response = client.post(
@@ -138,7 +138,7 @@ class TestAdmin:
     def test_policy_admin_shows_parties(self, client):
         from django.contrib.auth.models import User
 
-        from .factories_intake import import_rows
+        from .factories.intake import import_rows
 
         client.force_login(User.objects.create_superuser("root", password="x"))
         import_rows(row())

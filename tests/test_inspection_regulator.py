@@ -14,7 +14,7 @@ from callback.models import AuditEvent, FlagStatus, Inspection, Policy, TaskStat
 from verification.vocab import FlagCode
 
 from .factories import CallbackTaskFactory, PartyFactory, PolicyFactory
-from .factories_flags import ContactFlagFactory
+from .factories.flags import ContactFlagFactory
 
 pytestmark = pytest.mark.django_db
 MARCH = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))

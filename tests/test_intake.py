@@ -15,7 +15,7 @@ from django.utils import timezone
 from callback import intake
 from callback.models import CallbackTask, ContactFlag, FlagStatus, ImportRun, Party, Policy
 
-from .factories_intake import BASE_ROW, row, write_csv
+from .factories.intake import BASE_ROW, row, write_csv
 
 pytestmark = pytest.mark.django_db
 

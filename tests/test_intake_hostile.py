@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from callback import intake
 from callback.models import ImportRun, ImportStatus, Policy
 
-from .factories_intake import BASE_ROW, row, write_csv
+from .factories.intake import BASE_ROW, row, write_csv
 
 pytestmark = pytest.mark.django_db
 

@@ -5,25 +5,22 @@ import datetime as dt
 import pytest
 
 from callback.models import CallAttempt, Channel, ContactFlag, RetryRule, TaskStatus
-from callback.outcomes import DEFAULT_RETRIES, AttemptError, close_attempt, plan_retry, review_task
+from callback.outcomes import (
+    DEFAULT_RETRIES,
+    AttemptError,
+    close_attempt,
+    live_numbers,
+    plan_retry,
+    review_task,
+)
 from callback.queue import TaskNotHeld, claim_next_task
 from callback.schedule import CallingHours
 from verification.vocab import Outcome
 
-from .factories_queue import NOW, agent_in, at, open_task, queue, supervisor  # noqa: F401
-from .factories_scripts import passing_answers
+from .factories.queue import NOW, agent_in, at, open_task, queue, supervisor  # noqa: F401
+from .factories.scripts import passing_answers
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def q():
-    return queue("main")
-
-
-@pytest.fixture
-def agent(q):
-    return agent_in(q, "li")
 
 
 def _record(task, agent, outcome, now=NOW, **kwargs):
@@ -137,6 +134,18 @@ def test_wrong_number_tries_other_number_then_fails_with_flag(q, agent):
     assert task.status == TaskStatus.FAILED
     flag = ContactFlag.objects.get(policy=task.policy, code="callback_wrong_number")
     assert (flag.party, flag.field) == ("applicant", "phone")
+
+
+def test_wrong_number_on_the_landline_keeps_the_mobile_live(q, agent):
+    # The landline is stored as intake stores it (+861062345678) and dialled as written on the file:
+    # the wrong number is the landline, so the next attempt goes to the mobile.
+    task = open_task(q, mobile="13800138000", phone="010-62345678")
+    task = _record(task, agent, Outcome.WRONG_NUMBER, number_dialled="010-62345678")
+    assert task.status == TaskStatus.OPEN and task.dead_numbers == ["+861062345678"]
+    assert live_numbers(task, task.policy.parties.get()) == [("mobile", "+8613800138000")]
+    task = _record(task, agent, Outcome.WRONG_NUMBER, number_dialled="138 0013 8000")
+    assert task.status == TaskStatus.FAILED
+    assert ContactFlag.objects.get(policy=task.policy, code="callback_wrong_number").field == "mobile"
 
 
 def test_wrong_number_with_single_number_fails_at_once(q, agent):

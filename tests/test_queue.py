@@ -10,19 +10,9 @@ from callback.models import CallbackTask, Holiday
 from callback.queue import claim_next_task, release_task, renew_lease
 from callback.sweep import sweep
 
-from .factories_queue import NOW, agent_in, at, open_task, queue  # noqa: F401
+from .factories.queue import NOW, agent_in, at, open_task, queue  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def q():
-    return queue("main")
-
-
-@pytest.fixture
-def agent(q):
-    return agent_in(q, "li")
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 from callback.models import CallAttempt, CallbackTask, TaskStatus
 from callback.schedule import CallingHours, start_of_day
 
-from .factories_queue import agent_in, open_task, queue, supervisor  # noqa: F401
-from .factories_scripts import passing_answers
+from .factories.queue import agent_in, open_task, queue, supervisor  # noqa: F401
+from .factories.scripts import passing_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +43,6 @@ def due_task(q):
     task.next_attempt_at = timezone.now() - dt.timedelta(minutes=1)
     task.save()
     return task
-
-
-@pytest.fixture
-def agent(q):
-    return agent_in(q, "li")
 
 
 def test_claim_returns_masked_summary_then_204_when_nothing_due(agent, due_task):

@@ -11,7 +11,7 @@ from callback.models import AuditEvent, FlagStatus
 from verification.vocab import FlagCode, Outcome, PartyRole
 
 from .factories import AgentFactory, CallbackTaskFactory, PartyFactory, PolicyFactory, UserFactory
-from .factories_flags import ContactFlagFactory
+from .factories.flags import ContactFlagFactory
 
 pytestmark = pytest.mark.django_db
 MARCH = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))

@@ -10,14 +10,14 @@ from callback.models import CallbackTask, FreeLookRule, Holiday, RoutingRule, Ta
 from callback.schedule import (
     CallingHours,
     FreeLookDays,
-    age_on,
     deadline_for,
     free_look_window,
     sync_tasks,
 )
+from verification.scripts import age_on
 from verification.vocab import Channel, ProductType
 
-from .factories_queue import NOW, at, policy_with_applicant, queue
+from .factories.queue import NOW, at, policy_with_applicant, queue
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -3,16 +3,17 @@
 import pytest
 from django.test import override_settings
 
-from callback import screening
-from callback.models import Agent, ContactFlag, FlagStatus
+from callback import intake, screening
+from callback.models import Agent, ContactFlag, FlagStatus, Party
 
-from .factories_intake import (
+from .factories.intake import (
     import_rows,
     live_codes,
     register_agent,
     register_company_number,
     register_outlet,
     row,
+    write_csv,
 )
 
 pytestmark = pytest.mark.django_db
@@ -310,3 +311,76 @@ class TestRegistryRescreen:
         Party.objects.filter(role="applicant").update(mobile="123")
         screening.rescreen(policy_ids=list(Party.objects.values_list("policy_id", flat=True)), row_codes=True)
         assert live_codes() == {"mobile_invalid"}
+
+
+class TestBeneficiaries:
+    """A designated beneficiary needs name, gender, birth date, id type and number (FORMATS.md)."""
+
+    def test_gender_and_birth_date_required_where_the_id_type_does_not_carry_them(self, registries):
+        import_rows(row(beneficiaries="王芳|passport|E12345678|spouse|100"))
+        missing = set(
+            ContactFlag.objects.filter(code="missing_field", party="beneficiary").values_list(
+                "field", flat=True
+            )
+        )
+        assert missing == {"gender#1", "birth_date#1"}
+
+    def test_given_gender_and_birth_date_satisfy_the_rule(self, registries):
+        assert codes_for(beneficiaries="王芳|passport|E12345678|spouse|100|F|1962-03-04") == set()
+
+    def test_a_resident_id_carries_them(self, registries):
+        assert codes_for(beneficiaries="王芳|id_card|130104199504135189|child|100") == set()
+        party = Party.objects.get(role="beneficiary")
+        assert (party.gender, party.birth_date.isoformat()) == ("F", "1995-04-13")
+
+    def test_stated_gender_is_checked_against_the_id(self, registries):
+        codes = codes_for(beneficiaries="王芳|id_card|130104199504135189|child|100|M|1995-04-13")
+        assert codes == {"id_gender_mismatch"}
+
+    def test_id_type_and_number_required(self, registries):
+        import_rows(row(beneficiaries="王芳|||child|100|F|1995-04-13"))
+        missing = set(ContactFlag.objects.filter(code="missing_field").values_list("field", flat=True))
+        assert missing == {"id_type#1", "id_no#1"}
+
+
+class TestIdNumbersOfTheFirstGeneration:
+    def test_a_fifteen_digit_number_is_flagged_with_its_reason(self, registries):
+        import_rows(row(applicant_id_no="130426600908143"))
+        flag = ContactFlag.objects.get(code="id_invalid")
+        assert (flag.field, flag.detail) == ("id_no", "first_generation")
+
+
+class TestAgentLeft:
+    """`agent_left`: the registry says the salesperson left, and the policy was issued after `left_on`
+    (or `left_on` is blank). `left_on` is an optional column of the agents file."""
+
+    def import_agents(self, tmp_path, **values):
+        agent = {"agent_code": "A000001", "name": "徐磊", "mobile": "18628898923", "phones": ""}
+        agent |= {"branch_code": "B1101", "channel": "agency", "outlet_code": "", "status": "active"}
+        agent |= values
+        path = write_csv(tmp_path / "agents.csv", [agent], columns=list(agent))
+        return intake.import_registry(kind="agents", path=path)
+
+    def test_policy_issued_after_the_agent_left(self, tmp_path):
+        result = self.import_agents(tmp_path, status="left", left_on="2026-11-01")
+        assert result.unknown_columns == [] and Agent.objects.get().left_on.isoformat() == "2026-11-01"
+        assert codes_for(issue_date="2026-11-03") == {"agent_left"}
+        assert ContactFlag.objects.get(code="agent_left").detail == "A000001 left on 2026-11-01"
+
+    def test_policy_issued_before_the_agent_left(self, tmp_path):
+        self.import_agents(tmp_path, status="left", left_on="2026/11/05")
+        assert codes_for(issue_date="2026-11-03") == set()
+
+    def test_left_without_a_date(self, tmp_path):
+        self.import_agents(tmp_path, status="left", left_on="")
+        assert codes_for() == {"agent_left"}
+
+    def test_registry_change_flags_the_policies_already_imported(self, tmp_path):
+        self.import_agents(tmp_path)
+        assert codes_for(issue_date="2026-11-03") == set()
+        result = self.import_agents(tmp_path, status="left", left_on="2026-11-02")
+        assert result.flags_raised == {"agent_left": 1} and live_codes() == {"agent_left"}
+
+    def test_unreadable_left_on_rejects_the_row(self, tmp_path):
+        result = self.import_agents(tmp_path, status="left", left_on="soon")
+        assert result.rejected == 1 and not Agent.objects.exists()

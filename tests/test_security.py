@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .factories import PartyFactory
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -308,7 +308,7 @@ class TestAuditGapsClosed:
     def test_correction_request_refuses_unknown_fields(self, supervisor_user):
         from callback.models import ContactFlag, FlagStatus
 
-        from .factories_flags import flagged_policy
+        from .factories.flags import flagged_policy
 
         flag = flagged_policy()
         client = _token_client(supervisor_user)

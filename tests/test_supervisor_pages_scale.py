@@ -15,8 +15,8 @@ from django.utils import timezone
 from callback import paging, supervision
 from callback.models import CallAttempt, CallbackTask, ImportRun, TaskStatus
 
-from .factories_flags import flagged_policy
-from .factories_queue import agent_in, open_task, queue, supervisor
+from .factories.flags import flagged_policy
+from .factories.queue import agent_in, open_task, queue, supervisor
 
 pytestmark = pytest.mark.django_db
 

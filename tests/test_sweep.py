@@ -11,7 +11,7 @@ from callback.models import CallbackTask, ContactFlag, TaskStatus
 from callback.schedule import sync_tasks
 from callback.sweep import run_sweep, sweep
 
-from .factories_queue import NOW, agent_in, open_task, policy_with_applicant, queue  # noqa: F401
+from .factories.queue import NOW, agent_in, open_task, policy_with_applicant, queue  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from callback.models import AuditEvent, CallAttempt, CallbackTask, CallEvent, Recording
 
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 from .twilio_fake import AUTH_TOKEN, FROM_NUMBER, PUBLIC_BASE_URL, signed_post, use_twilio
 
 HX = {"HTTP_HX_REQUEST": "true"}

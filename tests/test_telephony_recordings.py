@@ -12,7 +12,7 @@ from callback.models import CallAttempt, Recording, SmsMessage
 from callback.telephony.recordings import delete_expired_recordings
 from verification.vocab import Outcome
 
-from .factories_queue import agent_in, open_task, queue
+from .factories.queue import agent_in, open_task, queue
 from .test_queue_api import _client
 from .twilio_fake import use_twilio
 

@@ -10,7 +10,7 @@ from callback.screening import rescreen
 from verification.terms import read_term
 from verification.vocab import FlagCode
 
-from .factories_intake import import_rows, live_codes, row
+from .factories.intake import import_rows, live_codes, row
 
 BORN = dt.date(1980, 6, 15)
 ISSUED = dt.date(2026, 11, 3)

@@ -40,6 +40,10 @@ class TestMobile:
         check = v.check_mobile(raw)
         assert not check.ok and check.reason == reason
 
+    def test_full_width_digits_are_the_same_number(self):
+        assert v.check_mobile("１３８００１３８０００").value == "+8613800138000"
+        assert v.normalize_phone("１３８－００１３－８０００") == "+8613800138000"
+
     def test_fast_path_agrees_with_phonenumbers(self):
         import random
 
@@ -82,6 +86,23 @@ class TestLandline:
     def test_invalid(self, raw, reason):
         check = v.check_landline(raw)
         assert not check.ok and check.reason == reason
+
+    @pytest.mark.parametrize(
+        "raw,e164",
+        [
+            ("86-571-87654321", "+8657187654321"),  # the country code without + or 00
+            ("8610 62345678", "+861062345678"),
+            ("０５７１－８７６５４３２１", "+8657187654321"),
+        ],
+    )
+    def test_country_code_and_full_width(self, raw, e164):
+        assert v.check_landline(raw).value == e164
+
+    @pytest.mark.parametrize("raw", ["0571-8765432", "020-8765432", "0755-3390340"])
+    def test_subscriber_length_is_the_area_s_own(self, raw):
+        # Hangzhou, Guangzhou and Shenzhen numbers have 8 digits; a 4-digit area code alone says nothing.
+        check = v.check_landline(raw)
+        assert not check.ok and check.reason == "length"
 
     def test_stricter_than_phonenumbers_on_length(self):
         assert phonenumbers.is_valid_number(phonenumbers.parse("021 12345", "CN"))
@@ -126,9 +147,15 @@ class TestResidentId:
     def test_invalid(self, number, reason):
         assert v.check_resident_id(number, today=dt.date(2026, 11, 25)).reason == reason
 
-    def test_old_fifteen_digit_numbers(self):
+    def test_old_fifteen_digit_numbers_are_no_longer_valid(self):
+        # First-generation cards (15 digits, no check digit) stopped being valid on 1 January 2013.
         check = v.check_resident_id("130426791122389")
-        assert check.ok and check.birth_date == dt.date(1979, 11, 22) and check.gender == "M"
+        assert not check.ok and check.reason == "first_generation"
+        assert check.birth_date == dt.date(1979, 11, 22) and check.gender == "M"
+
+    def test_full_width_digits_say_so(self):
+        check = v.check_resident_id("１３０４２６１９７９１１２２３８９４")
+        assert not check.ok and check.reason == "full_width"
 
     def test_check_digit_agrees_with_stdnum(self):
         from stdnum.cn import ric
@@ -150,6 +177,14 @@ class TestAddress:
             "山东省济南市市中区经十路1号",
             "广东省东莞市虎门镇人民路3号",  # a city without districts
             "北京市朝阳区幸福小区3号楼2单元501室",
+            "四川省成都市武侯区人民南路四段1号",  # a road section (段) with its house number
+            "湖北省恩施土家族苗族自治州恩施市舒家坝1号",  # other road forms: a number makes it a street
+            "浙江省杭州市西湖区文三路九十号",  # house numbers in Chinese numerals
+            "中国北京市朝阳区建国路88号",  # a leading 中国 is not a missing province
+            "浙江杭州西湖区文三路90号",  # province and city abbreviated (no 省, no 市)
+            "香港特别行政区九龙尖沙咀弥敦道100号",  # SARs have no province
+            "香港九龙旺角亚皆老街8号",
+            "澳门特别行政区新马路1号",
         ],
     )
     def test_complete(self, address):
@@ -164,6 +199,9 @@ class TestAddress:
             ("陕西省西安市雁塔区", "street"),
             ("广东省深圳市和平路309号", "district"),
             ("广东省南山区和平路3号", "city"),
+            ("重庆市万州区高笋塘街道1号", "street"),  # 街道 is a sub-district, not a street
+            ("湖南省长沙市长沙县星沙街道1号", "street"),
+            ("香港特别行政区九龙", "street"),
             ("", "blank"),
         ],
     )

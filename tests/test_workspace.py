@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from callback import workspace
 from callback.models import CallAttempt, CallbackTask, ContactFlag, TaskStatus
-from callback.scripting import tasks_without_script, version_for_policy
+from callback.script_for_policy import tasks_without_script, version_for_policy
 from callback.workspace import questions_of
 from verification import scripts
 from verification.models import ScriptVersion
 from verification.vocab import Outcome
 
-from .factories_scripts import due_task, serving_queue
+from .factories.scripts import due_task, serving_queue
 
 HX = {"HTTP_HX_REQUEST": "true"}
 GOOD_IDENTITY = {"kind": "identity", "birth_date": "1960-09-08", "id_last6": "081436"}

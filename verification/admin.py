@@ -1,4 +1,4 @@
-"""Admin for scripts, versions and questions (verification scripts issue).
+"""Admin for scripts, versions and questions.
 
 A published or retired version is read-only here: "New draft" on the scripts page copies it into an
 editable draft, which is published from there once it passes the checks.

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from . import scripts
-from .vocab import FlagCode, Outcome
+from .vocab import FlagCode, Outcome, QuestionKind
 
 IMMUTABLE = _("This version is published and cannot change: create a new draft to edit it.")
 
@@ -148,12 +148,7 @@ class ScriptVersion(models.Model):
 class Question(models.Model):
     """One question of a script version, with what passes and what a failing answer means."""
 
-    class Kind(models.TextChoices):
-        YES_NO = "yes_no", _("Yes / no")
-        CHOICE = "choice", _("Single choice")
-        DATE = "date", _("Date")
-        TEXT = "text", _("Free text")
-        IDENTITY = "identity", _("Identity check")
+    Kind = QuestionKind
 
     class OnFail(models.TextChoices):
         CONTINUE = "continue", _("Note it and go on")

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
 
+from .vocab import QuestionKind
+
 # The placeholders a question text may use, filled from the policy and the call (zh-hans values).
 PLACEHOLDERS: dict[str, str] = {
     "applicant_name": "投保人姓名",
@@ -40,8 +42,6 @@ PLACEHOLDERS: dict[str, str] = {
 YES, NO = "yes", "no"
 # What an identity question may ask the customer to state; the agent types what was said.
 IDENTITY_PARTS = ("birth_date", "id_last6")
-KINDS = ("yes_no", "choice", "date", "text", "identity")
-ON_FAIL = ("continue", "end", "flag", "follow_up")
 
 
 class ScriptError(ValueError):
@@ -389,7 +389,7 @@ def publish_errors(
                 ]
         if not (q.text_zh or "").strip():
             errors.append(_("Question “%(key)s” has no Chinese text.") % {"key": label})
-        if q.kind not in KINDS:
+        if q.kind not in QuestionKind.values:
             errors.append(_("Question “%(key)s” has an unknown kind.") % {"key": label})
         if q.kind == "choice":
             if len(q.choices or []) < 2:

@@ -5,11 +5,13 @@ usable for a million-row import (fast paths first) and for a single form edit al
 
 - Mobiles: `phonenumbers` is the reference; a digits regex and a 4-digit prefix table derived from it
   decide nearly every number in about a microsecond, the library decides the rest.
-- Landlines: `phonenumbers` accepts `021 12345`, so the digit count is our own rule: 3-digit area
-  codes (010, 02x) take 8 subscriber digits, 4-digit area codes 7 or 8; the area code itself must be
-  one `phonenumbers` knows.
+- Landlines: the area code must be one `phonenumbers` knows, and the subscriber number as long as
+  `phonenumbers` knows it for that area (Hangzhou 8 digits, some smaller cities 7); 3-digit area codes
+  (010, 02x) always take 8 (`phonenumbers` accepts `021 12345`).
+- Full-width digits (what a Chinese input method types) are the same digits.
 - Resident id: `stdnum.cn.ric` rejects real county codes (310115, 440305, 130426…) with
-  InvalidComponent, so length, characters, birth date and check digit are checked here.
+  InvalidComponent, so length, characters, birth date and check digit are checked here. The 15-digit
+  first-generation cards stopped being valid on 1 January 2013: such a number is readable but invalid.
 - Addresses: judged from the text itself (cpca guesses missing levels), with a compact table of
   provincial names and the suffixes of the lower levels.
 """
@@ -37,16 +39,20 @@ class Check:
         return self.ok
 
 
-OK = Check(True)
-
 _SEPARATORS = re.compile(r"[\s\-()（）—–.·]")
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")
 _MOBILE_SHAPE = re.compile(r"1[3-9]\d{9}")
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９＋－（）＃", "0123456789+-()#")
+
+
+def half_width(text: str) -> str:
+    """Full-width digits and signs as their ASCII forms (only non-ASCII text is translated)."""
+    return text if text.isascii() else text.translate(_HALF_WIDTH)
 
 
 def digits_of(raw: str) -> str:
     """The number as written, without spaces, dashes and brackets (a leading + kept)."""
-    return _SEPARATORS.sub("", raw or "")
+    return _SEPARATORS.sub("", half_width(raw or ""))
 
 
 def _national(raw: str) -> tuple[str, bool]:
@@ -110,17 +116,24 @@ def check_mobile(raw: str) -> Check:
 _FIXED = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
+def _is_fixed_line(national: str) -> bool:
+    parsed = phonenumbers.parse("+86" + national, None)
+    return phonenumbers.number_type(parsed) in _FIXED and phonenumbers.is_valid_number(parsed)
+
+
 @lru_cache(maxsize=1)
-def _area_codes() -> frozenset[str]:
-    """Area codes (with the trunk 0) that phonenumbers knows for fixed lines."""
-    codes = set()
+def _subscriber_lengths() -> dict[str, frozenset[int]]:
+    """Area code (with the trunk 0) → the subscriber lengths phonenumbers knows for its fixed lines."""
+    lengths = {}
     for code in ["10"] + [f"2{i}" for i in range(10)] + [str(n) for n in range(300, 1000)]:
-        for subscriber in ("62345678", "6234567"):
-            parsed = phonenumbers.parse(f"+86{code}{subscriber}", None)
-            if phonenumbers.number_type(parsed) in _FIXED and phonenumbers.is_valid_number(parsed):
-                codes.add("0" + code)
-                break
-    return frozenset(codes)
+        found = frozenset(
+            length
+            for length in ((8,) if len(code) == 2 else (7, 8))
+            if any(_is_fixed_line(f"{code}{first}{'2345678'[: length - 1]}") for first in "2345678")
+        )
+        if found:
+            lengths["0" + code] = found
+    return lengths
 
 
 def _split_area(number: str) -> tuple[str, str] | None:
@@ -133,22 +146,24 @@ def _split_area(number: str) -> tuple[str, str] | None:
 
 
 def check_landline(raw: str) -> Check:
-    """A landline with its area code: 8 subscriber digits after 010/02x, 7 or 8 after a 4-digit code."""
+    """A landline with its area code, and as many subscriber digits as that area's numbers have."""
     number, had_country = _national(raw)
     if not number:
         return Check(False, "blank")
     number = number.split("转")[0].split("ext")[0]
     if not number.isdigit():
         return Check(False, "characters")
+    if not had_country and number.startswith("86") and len(number) in (12, 13):
+        number, had_country = number[2:], True  # 86-571-87654321: the country code without + or 00
     if had_country and not number.startswith("0"):
         number = "0" + number
     parts = _split_area(number) if len(number) >= 3 else None
     if parts is None:
         return Check(False, "no_area_code")
     area, subscriber = parts
-    if area not in _area_codes():
+    allowed = _subscriber_lengths().get(area)
+    if allowed is None:
         return Check(False, "area_code")
-    allowed = (8,) if len(area) == 3 else (7, 8)
     if len(subscriber) not in allowed:
         return Check(False, "length")
     if subscriber[0] in "01":
@@ -213,11 +228,14 @@ def _birth(text: str) -> dt.date | None:
 def check_resident_id(raw: str, *, today: dt.date | None = None) -> IdCheck:
     """An 18-character resident id: digits and a final X, a real birth date, the check digit (GB 11643).
 
-    The 15-digit numbers issued before 1999 carry no check digit: length, characters and date only.
+    A 15-digit first-generation number is read (birth date, gender) but invalid: those cards stopped
+    being valid on 1 January 2013.
     """
     number = (raw or "").strip().upper()
     if not number:
         return IdCheck(False, "blank")
+    if not number.isascii() and half_width(number) != number:
+        return IdCheck(False, "full_width")
     if len(number) == 15:
         if not number.isdigit():
             return IdCheck(False, "characters")
@@ -236,7 +254,9 @@ def check_resident_id(raw: str, *, today: dt.date | None = None) -> IdCheck:
     if birth.year < 1900 or birth > (today or dt.date.today()):
         return IdCheck(False, "birth_date")
     gender = "M" if gender_digit in "13579" else "F"
-    if len(number) == 18 and id_check_digit(number[:17]) != number[17]:
+    if len(number) == 15:
+        return IdCheck(False, "first_generation", birth, gender)
+    if id_check_digit(number[:17]) != number[17]:
         return IdCheck(False, "check_digit", birth, gender)
     return IdCheck(True, "", birth, gender)
 
@@ -318,7 +338,14 @@ _PROVINCE_RE = re.compile(
 _CITY_RE = re.compile(r"^[^\d\s省市区县]{1,9}?(?:市|自治州|地区|盟)")
 _DISTRICT_RE = re.compile(r"^[^\d\s省]{1,9}?(?:区|县|旗|市)")
 _MUNI_CITY_RE = re.compile(r"^(?:市辖区|县|市)")
-_STREET_NUMBER_RE = re.compile(r"(?:路|街|道|巷|弄|胡同|里|村|大街|大道|公路|支路)\s*\d+\s*(?:-\d+)?\s*号")
+_COUNTRY_RE = re.compile(r"^(?:中华人民共和国|中国)")
+# Hong Kong and Macao have no provinces, cities or districts in the mainland sense.
+_SAR_RE = re.compile(r"^(?:香港|澳门|澳門)(?:特别行政区|特別行政區)?")
+_NUMBER = r"(?:\d+|[零〇一二三四五六七八九十百千]+)(?:-\d+)?"
+# A house number after a place name makes a street (路, 街, 道, 巷, 弄, 段, 坝, 里…), except after the
+# names of administrative areas: 街道 (a sub-district), 镇, 乡 and the district levels are not streets.
+_HOUSE_NUMBER_RE = re.compile(r"(?<![\d零〇一二三四五六七八九十百千])" + _NUMBER + r"\s*号(?!楼)")
+_NOT_A_STREET = ("街道", "镇", "乡", "区", "县", "市", "省", "旗", "州")
 _BUILDING_RE = re.compile(r"\d+\s*(?:栋|幢|号楼|座|单元|室|层|楼)")
 _VILLAGE_RE = re.compile(r"[\u4e00-\u9fff]{1,12}(?:村|屯|嘎查)(?:\d+组|[一二三四五六七八九十]+组)?")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－＃", "0123456789-#")
@@ -336,16 +363,46 @@ def address_key(raw: str) -> str:
     return _ADDRESS_PUNCTUATION.sub("", text)[:300]
 
 
+def _has_street_number(text: str) -> bool:
+    """A house number right after a place name that is not an administrative area."""
+    for match in _HOUSE_NUMBER_RE.finditer(text):
+        before = text[: match.start()].rstrip()
+        if before and "\u4e00" <= before[-1] <= "\u9fff" and not before.endswith(_NOT_A_STREET):
+            return True
+    return False
+
+
+def _has_street_building_or_village(text: str) -> bool:
+    return bool(_has_street_number(text) or _BUILDING_RE.search(text) or _VILLAGE_RE.search(text))
+
+
+def _abbreviated_city(text: str) -> int:
+    """Length of a city name written without 市 (浙江杭州西湖区…): 2 to 4 characters before a district."""
+    for length in (2, 3, 4):
+        name = text[:length]
+        if len(name) == length and not any(c.isdigit() or c in "省市区县" for c in name):
+            if _DISTRICT_RE.match(text[length:]):
+                return length
+    return 0
+
+
 def check_address(raw: str) -> Check:
-    """Province, city and district present (municipalities have no city; 县/旗/市 count as district),
-    and a street with a house number, a building or room, or a village."""
+    """Province, city and district present (municipalities have no city; 县/旗/市 count as district;
+    abbreviated names such as 浙江杭州 are the same places), and a street with a house number, a
+    building or room, or a village. A leading 中国 is no level; Hong Kong and Macao have none."""
     text = address_key(raw)
     if not text:
         return Check(False, "blank")
-    match = _PROVINCE_RE.match(text)
+    body = _COUNTRY_RE.sub("", text)
+    sar = _SAR_RE.match(body)
+    if sar:
+        if _has_street_building_or_village(body[sar.end() :]):
+            return Check(True, value=text)
+        return Check(False, "street")
+    match = _PROVINCE_RE.match(body)
     if not match:
         return Check(False, "province")
-    rest = text[match.end() :]
+    rest = body[match.end() :]
     if match.group("muni"):
         rest = rest[_MUNI_CITY_RE.match(rest).end() :] if _MUNI_CITY_RE.match(rest) else rest
         district = _DISTRICT_RE.match(rest)
@@ -354,15 +411,16 @@ def check_address(raw: str) -> Check:
         rest = rest[district.end() :]
     else:
         city = _CITY_RE.match(rest)
-        if not city:
+        city_end = city.end() if city else _abbreviated_city(rest)
+        if not city_end:
             return Check(False, "city")
-        city_name = rest[: city.end()]
-        rest = rest[city.end() :]
+        city_name = rest[:city_end]
+        rest = rest[city_end:]
         district = _DISTRICT_RE.match(rest)
         if district:
             rest = rest[district.end() :]
         elif not city_name.startswith(CITIES_WITHOUT_DISTRICTS):
             return Check(False, "district")
-    if _STREET_NUMBER_RE.search(rest) or _BUILDING_RE.search(rest) or _VILLAGE_RE.search(rest):
+    if _has_street_building_or_village(rest):
         return Check(True, value=text)
     return Check(False, "street")

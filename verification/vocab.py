@@ -86,6 +86,7 @@ class FlagCode(models.TextChoices):
     PHONE_SHARED = "phone_shared", _("Phone shared by different applicants")
     ADDRESS_IS_OUTLET = "address_is_outlet", _("Address is an outlet's or branch's")
     AGENT_UNKNOWN = "agent_unknown", _("Salesperson unknown")
+    AGENT_LEFT = "agent_left", _("Salesperson had left")
     AGENT_NAME_MISMATCH = "agent_name_mismatch", _("Salesperson name differs from registry")
     OUTLET_UNKNOWN = "outlet_unknown", _("Outlet unknown")
     CALLBACK_WRONG_NUMBER = "callback_wrong_number", _("Callback reached a wrong number")
@@ -94,8 +95,18 @@ class FlagCode(models.TextChoices):
     TERM_UNREADABLE = "term_unreadable", _("Term cannot be read: callback scope unknown")
 
 
+class QuestionKind(models.TextChoices):
+    """What a script question asks for (Question.kind)."""
+
+    YES_NO = "yes_no", _("Yes / no")
+    CHOICE = "choice", _("Single choice")
+    DATE = "date", _("Date")
+    TEXT = "text", _("Free text")
+    IDENTITY = "identity", _("Identity check")
+
+
 class Outcome(models.TextChoices):
-    """How an agent closes a call attempt (issue: verification scripts and workspace)."""
+    """How an agent closes a call attempt."""
 
     VERIFIED = "verified", _("Verified")
     VERIFIED_WITH_ISSUES = "verified_with_issues", _("Verified with issues")

@@ -1,4 +1,4 @@
-"""Admin for registries, policies and imports (intake issue).
+"""Admin for registries, policies and imports.
 
 Saving or deleting a registry row re-screens the policies it touches (a newly registered agent
 mobile flags the policies that already use it).

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from verification.vocab import Channel, FlagCode
 
-from ..audit import record_audit
+from ..audit import AuditContext, record_audit
 from ..flags import (
     REASON_MAX_LENGTH,
     FlagActionError,
@@ -160,7 +160,7 @@ class RequestCorrectionView(APIView):
         body = FlagIdsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         result = request_correction(
-            flags=_by_id(body.validated_data["ids"]), user=request.user, request=request
+            flags=_by_id(body.validated_data["ids"]), user=request.user, context=AuditContext.of(request)
         )
         return _result_response(result)
 
@@ -178,7 +178,7 @@ class WaiveView(APIView):
                 flags=_by_id(body.validated_data["ids"]),
                 user=request.user,
                 reason=body.validated_data["reason"],
-                request=request,
+                context=AuditContext.of(request),
             )
         except FlagActionError as exc:
             raise serializers.ValidationError({"reason": [str(exc)]}) from exc

@@ -1,4 +1,4 @@
-"""The queue for softphones and CTI: claim, heartbeat, release, record an attempt (queue issue).
+"""The queue for softphones and CTI: claim, heartbeat, release, record an attempt.
 
 Token auth (`Authorization: Token …`), agents only. Errors keep the one JSON shape of
 callback/api/errors.py: 400 with field messages, 404 for an unknown task, 409 when the agent does
@@ -21,10 +21,9 @@ from ..audit import record_audit
 from ..models import CallbackTask, Party
 from ..outcomes import AttemptError, close_attempt
 from ..privacy import mask_phone
-from ..queue import TaskNotHeld, release_task, renew_lease
+from ..queue import TaskNotHeld, claim_scripted_task, release_task, renew_lease
 from ..roles import AGENT, has_role
 from ..telephony.recordings import RecordingTaken, attach_cti_recording
-from ..workspace import claim_scripted_task
 from .errors import StrictSerializer
 
 
@@ -143,7 +142,7 @@ def task_state(task: CallbackTask) -> dict:
 
 def policy_summary(task: CallbackTask) -> dict:
     policy = task.policy
-    applicant = Party.objects.filter(policy=policy, role="applicant").order_by("seq").first()
+    applicant = Party.objects.applicant_of(policy.pk)
     return {
         "policy_no": policy.policy_no,
         "product_name": policy.product_name,

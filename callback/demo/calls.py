@@ -1,4 +1,4 @@
-"""Demo step: call attempts with scripts, answers and outcomes (verification scripts issue).
+"""Demo step: call attempts with scripts, answers and outcomes.
 
 A few callbacks already worked with the default script: one verified after an earlier no-answer, one
 verified with issues (the customer did not understand the payment years), one no-answer. Demo
@@ -16,7 +16,7 @@ from verification.vocab import Outcome
 from .. import outcomes
 from ..models import CallAttempt, CallbackTask, Policy, Queue, TaskStatus
 from ..queue import lease_length
-from ..scripting import identity_reference, version_for_policy
+from ..script_for_policy import identity_reference, version_for_policy
 from ..workspace import questions_of
 
 DEMO_TASKS = 3

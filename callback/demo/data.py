@@ -104,7 +104,7 @@ ID_CHECK = "10X98765432"
 
 # The interchange columns are intake's (FORMATS.md); the demo writes exactly those.
 POLICY_COLUMNS = intake.POLICY_COLUMNS
-AGENT_COLUMNS = intake.REGISTRY_COLUMNS[ImportKind.AGENTS]
+AGENT_COLUMNS = intake.REGISTRY_COLUMNS[ImportKind.AGENTS] + intake.OPTIONAL_COLUMNS[ImportKind.AGENTS]
 OUTLET_COLUMNS = intake.REGISTRY_COLUMNS[ImportKind.OUTLETS]
 COMPANY_COLUMNS = intake.REGISTRY_COLUMNS[ImportKind.COMPANY_NUMBERS]
 
@@ -145,6 +145,7 @@ def agent_rows(count: int = 40, seed: int = 7) -> list[dict]:
             "channel": CHANNELS[i % len(CHANNELS)],
             "outlet_code": "",
             "status": "left" if i % 37 == 36 else "active",
+            "left_on": "",  # left on a date nobody recorded: every policy of theirs is flagged agent_left
         }
         for i in range(count)
     ]

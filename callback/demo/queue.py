@@ -1,4 +1,4 @@
-"""Demo step: queues, teams, holidays and callback tasks in every state, relative to now (queue issue).
+"""Demo step: queues, teams, holidays and callback tasks in every state, relative to now.
 
 Idempotent: queues, rules and holidays are get-or-create; a task is shaped only while it has no
 attempt yet, so a second run leaves the same counts.
@@ -15,6 +15,7 @@ from ..models import (
     CallAttempt,
     CallbackTask,
     Holiday,
+    Party,
     Policy,
     Queue,
     RoutingRule,
@@ -24,7 +25,7 @@ from ..models import (
 )
 from ..outcomes import AttemptError, close_attempt
 from ..schedule import CallingHours, load_holidays, sync_tasks
-from ..scripting import version_for_policy
+from ..script_for_policy import version_for_policy
 from ..sweep import sweep
 from .calls import scripted_answers
 
@@ -195,5 +196,5 @@ def _shape_tasks(users, now: dt.datetime) -> None:
 
 
 def _number(task: CallbackTask) -> str:
-    party = task.policy.parties.filter(role="applicant").first()
+    party = Party.objects.applicant_of(task.policy_id)
     return (party.mobile or party.phone) if party else ""

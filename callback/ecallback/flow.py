@@ -23,7 +23,7 @@ from ..audit import record_audit
 from ..models import CallAttempt, CallbackTask, Channel, CodePurpose, ECallbackLink, LinkStatus, TaskStatus
 from ..queue import TaskNotHeld
 from ..schedule import CallingHours, load_holidays
-from ..scripting import identity_reference, script_context, version_for_policy
+from ..script_for_policy import identity_reference, script_context, version_for_policy
 from . import codes, links, rules, sms
 
 IDENTITY_METHODS = ("id_last6", "birth_date")

@@ -84,9 +84,7 @@ def phone_only_q(rules: list[PhoneOnlyRule], today: dt.date) -> Q:
 
 def has_mobile_q() -> Q:
     return Exists(
-        Party.objects.filter(policy=OuterRef("policy"), role=PartyRole.APPLICANT).exclude(
-            mobile_e164="", mobile=""
-        )
+        Party.objects.applicants().filter(policy=OuterRef("policy")).exclude(mobile_e164="", mobile="")
     )
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ..models import CallbackTask, ECallbackLink, LinkStatus, TaskStatus
 from ..models.ecallback import LIVE_LINK_STATUSES
-from ..scripting import covered_by_a_script_q
+from ..script_for_policy import covered_by_a_script_q
 from . import rules, sms
 from .flow import offer_ecallback, send_to_phone_queue
 

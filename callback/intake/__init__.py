@@ -14,11 +14,12 @@ One code path for the upload page, the management commands, the API and the demo
 from .files import IntakeError, detect_encoding, open_table
 from .policies import import_policies, import_policy_records
 from .policy_rows import POLICY_COLUMNS
-from .registries import REGISTRY_COLUMNS, import_registry
+from .registries import OPTIONAL_COLUMNS, REGISTRY_COLUMNS, import_registry
 from .result import ImportResult
 from .runs import create_run, execute_run, import_policy_batch, record_result, run_import
 
 __all__ = [
+    "OPTIONAL_COLUMNS",
     "POLICY_COLUMNS",
     "REGISTRY_COLUMNS",
     "ImportResult",

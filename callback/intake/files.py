@@ -219,10 +219,11 @@ def _open_xlsx(path: str | Path) -> Table:
     return Table(_normalise_header(header), rows(), lambda: done[0], declared_rows, book.close)
 
 
-def check_header(header: list[str], required: Iterable[str]) -> list[str]:
+def check_header(header: list[str], required: Iterable[str], *, optional: Iterable[str] = ()) -> list[str]:
     """Raise IntakeError naming the missing columns; return the unknown ones (reported once)."""
     required = list(required)
     missing = [c for c in required if c not in header]
     if missing:
         raise IntakeError(_("Required column missing: %(columns)s") % {"columns": ", ".join(missing)})
-    return [c for c in header if c and c not in required]
+    known = {*required, *optional}
+    return [c for c in header if c and c not in known]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -61,7 +60,7 @@ def merge_policies(
         numbers = f"{screening.NUMBERS}"
         # Numbers a changed policy had before: sharing may have ended for the others who have them.
         cursor.execute(
-            f"INSERT INTO {numbers} SELECT DISTINCT n.number FROM ({screening._applicant_numbers_sql()}) n "
+            f"INSERT INTO {numbers} SELECT DISTINCT n.number FROM ({screening.applicant_numbers_sql()}) n "
             f"JOIN {S_POLICY} s ON s.policy_id = n.policy_id WHERE s.changed"
         )
         cols = ", ".join(_POLICY_FIELDS)
@@ -105,7 +104,6 @@ def merge_policies(
             f"INSERT INTO {screening.WANT} SELECT s.policy_id, f.party, f.field, f.code, f.detail "
             f"FROM {S_FLAG} f JOIN {S_POLICY} s ON s.line = f.line WHERE s.changed"
         )
-        screening.want_registry_flags(cursor)
         # The new numbers of the changed policies (their old ones were collected above).
         cursor.execute(
             f"INSERT INTO {numbers} SELECT DISTINCT n.e FROM (SELECT mobile_e164 AS e FROM {S_PARTY} "
@@ -113,16 +111,9 @@ def merge_policies(
             f"WHERE role = 'applicant' AND phone_e164 <> '') n "
             f"WHERE NOT EXISTS (SELECT 1 FROM {numbers} k WHERE k.number = n.e)"
         )
-        shared_scope = screening.want_shared_flags(cursor, threshold=settings.PHONE_SHARED_THRESHOLD)
-        codes = screening.ROW_CODES + screening.REGISTRY_CODES
-        raised, resolved = screening.reconcile(
-            cursor, codes=codes, scope_sql=f"SELECT policy_id FROM {screening.SCOPE}", now=now
-        )
-        raised2, resolved2 = screening.reconcile(
-            cursor, codes=screening.SHARED_CODES, scope_sql=shared_scope, now=now
-        )
-        result.flags_raised.update(raised + raised2)
-        result.flags_resolved.update(resolved + resolved2)
+        raised, resolved = screening.screen(cursor, row_codes=True, now=now)
+        result.flags_raised.update(raised)
+        result.flags_resolved.update(resolved)
 
         if created + updated and not dry_run:
             # Callback tasks in the same transaction: a policy is never committed without its task.

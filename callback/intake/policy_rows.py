@@ -25,6 +25,7 @@ from verification.vocab import (
 )
 
 from .. import screening
+from ..models import FLAG_DETAIL_LENGTH
 from .files import nul_in_row
 
 POLICY_COLUMNS = (
@@ -172,14 +173,17 @@ def choice(enum, raw: str) -> str:
     return parse_choice(enum, raw) or ""
 
 
-PERSON_FIELDS = ("name", "gender", "birth_date", "id_type", "id_no")
+PERSON_FIELDS = screening.PERSON_FIELDS
 _APPLICANT_COLUMNS = tuple(f"applicant_{f}" for f in PERSON_FIELDS)
 _INSURED_COLUMNS = tuple(f"insured_{f}" for f in PERSON_FIELDS)
 
 
 def _person(row: dict[str, str], columns: tuple[str, ...]) -> dict:
     """A person from its five columns (name, gender, birth_date, id_type, id_no) of `row`."""
-    raw_name, raw_gender, raw_birth, raw_type, raw_id = (row.get(c, "").strip() for c in columns)
+    return _person_of(*(row.get(c, "").strip() for c in columns))
+
+
+def _person_of(raw_name: str, raw_gender: str, raw_birth: str, raw_type: str, raw_id: str) -> dict:
     birth = parse_date(raw_birth)
     person = {
         "name": raw_name[:100],
@@ -199,36 +203,41 @@ def _person(row: dict[str, str], columns: tuple[str, ...]) -> dict:
 
 
 def _beneficiaries(text: str) -> list[dict]:
+    """`name|id_type|id_no|relation|share_percent`, optionally `|gender|birth_date`, `;`-separated.
+
+    For a resident id (the number carries them) a gender and birth date not given are read from the
+    number (FORMATS.md).
+    """
     people = []
     for entry in filter(None, (e.strip() for e in text.split(";"))):
         parts = [p.strip() for p in entry.split("|")]
-        if len(parts) != 5:
-            people.append(
-                {
-                    "malformed": True,
-                    "name": entry[:100],
-                    "gender": "",
-                    "birth_date": "",
-                    "id_type": "",
-                    "id_no": "",
-                    "relation": "",
-                    "share": None,
-                }
-            )
+        if not 5 <= len(parts) <= 7:
+            people.append({"malformed": True, "name": entry[:100], "relation": "", "share": None})
             continue
-        name, id_type, id_no, relation, share = parts
-        people.append(
-            {
-                "name": name[:100],
-                "gender": "",
-                "birth_date": "",
-                "id_type": choice(IdType, id_type),
-                "id_no": id_no.replace(" ", "").upper()[:40],
-                "relation": choice(Relation, relation),
-                "share": _decimal(share.rstrip("%"), max_value=Decimal(1000)),
-            }
-        )
+        name, id_type, id_no, relation, share, gender, birth = parts + [""] * (7 - len(parts))
+        person = _person_of(name, gender, birth, id_type, id_no)
+        if person["id_type"] in screening.RESIDENT_ID_TYPES and not (gender and birth):
+            check = validators.check_resident_id(person["id_no"])
+            if check.ok:
+                person["gender"] = person["gender"] or check.gender
+                person["birth_date"] = person["birth_date"] or check.birth_date.isoformat()
+        person["relation"] = choice(Relation, relation)
+        person["share"] = _decimal(share.rstrip("%"), max_value=Decimal(1000))
+        people.append(person)
     return people
+
+
+def _staged_person(line: int, role: str, seq: int, person: dict) -> StagedParty:
+    return StagedParty(
+        line=line,
+        role=role,
+        seq=seq,
+        name=person.get("name", ""),
+        gender=person.get("gender", ""),
+        birth_date=person.get("birth_date") or None,
+        id_type=person.get("id_type", ""),
+        id_no=person.get("id_no", ""),
+    )
 
 
 def identify_row(row: dict[str, str]) -> tuple[str, str] | str:
@@ -324,15 +333,7 @@ def parse_policy_row(
         return validators.normalize_phone(raw) if raw else ""
 
     parties = [
-        StagedParty(
-            line=line,
-            role="applicant",
-            seq=0,
-            name=applicant["name"],
-            gender=applicant["gender"],
-            birth_date=applicant["birth_date"] or None,
-            id_type=applicant["id_type"],
-            id_no=applicant["id_no"],
+        _staged_person(line, "applicant", 0, applicant)._replace(
             mobile=mobile[:40],
             mobile_e164=norm(mobile, mobile_check),
             phone=phone[:40],
@@ -345,34 +346,16 @@ def parse_policy_row(
     # "May be blank when insured_relation is self": then the applicant party is the insured too, and
     # no copy of it is stored (half the party rows of a typical file). A blank relation keeps its row.
     if has_insured or relation != Relation.SELF:
-        parties.append(
-            StagedParty(
-                line=line,
-                role="insured",
-                seq=0,
-                name=insured["name"],
-                gender=insured["gender"],
-                birth_date=insured["birth_date"] or None,
-                id_type=insured["id_type"],
-                id_no=insured["id_no"],
-                relation=relation,
-            )
-        )
+        parties.append(_staged_person(line, "insured", 0, insured)._replace(relation=relation))
     for seq, person in enumerate(beneficiaries):
         parties.append(
-            StagedParty(
-                line=line,
-                role="beneficiary",
-                seq=seq,
-                name=person["name"],
-                gender="",
-                birth_date=None,
-                id_type=person["id_type"],
-                id_no=person["id_no"],
-                relation=person["relation"],
-                share_percent=person["share"],
+            _staged_person(line, "beneficiary", seq, person)._replace(
+                relation=person["relation"], share_percent=person["share"]
             )
         )
     defects += screening.term_defects(problem=reading.problem)
-    flags = [StagedFlag(line, party, field, str(code), text[:300]) for party, field, code, text in defects]
+    flags = [
+        StagedFlag(line, party, field, str(code), text[:FLAG_DETAIL_LENGTH])
+        for party, field, code, text in defects
+    ]
     return ParsedPolicy(line, policy_no, digest, policy, parties, flags)

@@ -3,6 +3,7 @@ the policies whose screening it changes are re-screened."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from verification.vocab import AgentStatus, Channel
 from .. import screening
 from ..models import Agent, CompanyNumber, ImportKind, ImportRun, Outlet, RegistryPhone
 from .files import IntakeError, check_header, nul_in_row, open_table
-from .policy_rows import choice
+from .policy_rows import choice, parse_date
 from .result import ImportResult, Progress, set_phase
 
 REGISTRY_COLUMNS = {
@@ -32,6 +33,7 @@ REGISTRY_COLUMNS = {
     ImportKind.OUTLETS: ("outlet_code", "name", "institution", "phones", "address", "branch_code"),
     ImportKind.COMPANY_NUMBERS: ("number", "label"),
 }
+OPTIONAL_COLUMNS = {ImportKind.AGENTS: ("left_on",)}
 _REGISTRY_MODEL = {
     ImportKind.AGENTS: Agent,
     ImportKind.OUTLETS: Outlet,
@@ -51,6 +53,9 @@ def _registry_values(kind: str, row: dict[str, str]) -> tuple[str, dict] | str:
     if kind == ImportKind.AGENTS:
         if not get("agent_code"):
             return _("no agent_code")
+        left_on = parse_date(get("left_on"))
+        if left_on is False:
+            return _("left_on is not a date: %(value)s") % {"value": get("left_on")}
         return get("agent_code")[:40], {
             "name": get("name")[:100],
             "mobile": get("mobile")[:40],
@@ -59,6 +64,7 @@ def _registry_values(kind: str, row: dict[str, str]) -> tuple[str, dict] | str:
             "channel": choice(Channel, get("channel")),
             "outlet_code": get("outlet_code")[:40],
             "status": choice(AgentStatus, get("status")) or AgentStatus.ACTIVE,
+            "left_on": dt.date.fromisoformat(left_on) if left_on else None,
         }
     if kind == ImportKind.OUTLETS:
         if not get("outlet_code"):
@@ -97,7 +103,7 @@ def import_registry(
     if kind not in _REGISTRY_MODEL:
         raise IntakeError(_("Unknown registry: %(kind)s") % {"kind": kind})
     with open_table(path, name=name) as table:
-        unknown = check_header(table.header, REGISTRY_COLUMNS[kind])
+        unknown = check_header(table.header, REGISTRY_COLUMNS[kind], optional=OPTIONAL_COLUMNS.get(kind, ()))
         result = ImportResult(kind=kind, unknown_columns=unknown, dry_run=dry_run)
         rows: dict[str, tuple[int, dict]] = {}
         for line, record in table.records():

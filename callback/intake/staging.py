@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from django.conf import settings
 
 from .. import sql
+from ..models import FLAG_DETAIL_LENGTH
 from .policy_rows import StagedFlag, StagedParty, StagedPolicy, parse_policy_row
 
 BATCH_ROWS = 5000
 POLICY, PARTY, FLAG = "hf_in_policy", "hf_in_party", "hf_in_flag"
 
-Batch = tuple[list[StagedPolicy], list[StagedParty], list[StagedFlag]]
+Batch = tuple[list[tuple], list[tuple], list[tuple]]  # rows of StagedPolicy, StagedParty, StagedFlag
 
 
 def create_tables(cursor) -> None:
@@ -44,7 +45,8 @@ def create_tables(cursor) -> None:
     sql.create_temp_table(
         cursor,
         FLAG,
-        "line integer, party varchar(12), field varchar(40), code varchar(32), detail varchar(300)",
+        f"line integer, party varchar(12), field varchar(40), code varchar(32), "
+        f"detail varchar({FLAG_DETAIL_LENGTH})",
     )
 
 
@@ -61,13 +63,17 @@ def write_batch(cursor, batch: Batch) -> None:
 
 
 def parse_batch(work: list[tuple[int, dict[str, str], str]], today: dt.date) -> Batch:
-    """Parse (line, row, digest) rows into the staging rows: (policies, parties, flags)."""
+    """Parse (line, row, digest) rows into the staging rows: (policies, parties, flags).
+
+    The rows leave as plain tuples (same fields, same order): a worker's batch is pickled back to the
+    importing process, and plain tuples pickle about three times faster than named ones.
+    """
     policies, parties, flags = [], [], []
     for line, row, digest in work:
         parsed = parse_policy_row(line, row, today=today, digest=digest)
-        policies.append(parsed.policy)
-        parties.extend(parsed.parties)
-        flags.extend(parsed.flags)
+        policies.append(tuple(parsed.policy))
+        parties.extend(map(tuple, parsed.parties))
+        flags.extend(map(tuple, parsed.flags))
     return policies, parties, flags
 
 

@@ -1,7 +1,7 @@
 from .accountability import Campaign, Inspection, Sample, SampleItem, SampleKind, SampleResult
 from .audit import AuditEvent
 from .ecallback import CodePurpose, ECallbackCode, ECallbackLink, ECallbackSettings, LinkStatus, PhoneOnlyRule
-from .flags import ContactFlag, FlagStatus
+from .flags import FLAG_DETAIL_LENGTH, ContactFlag, FlagStatus
 from .imports import ImportKind, ImportRun, ImportStatus
 from .policies import Party, Policy
 from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
@@ -11,6 +11,7 @@ from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskKind, TaskSt
 from .telephony import CallEvent, Recording, SmsMessage, SmsOptOut, SmsTemplate
 
 __all__ = [
+    "FLAG_DETAIL_LENGTH",
     "CallEvent",
     "Recording",
     "SmsMessage",

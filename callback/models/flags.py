@@ -92,3 +92,7 @@ class ContactFlag(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in ACTIVE_FLAG_STATUSES
+
+
+# How long a flag's detail may be: what intake stages, screening raises and callbacks write is cut to it.
+FLAG_DETAIL_LENGTH = ContactFlag._meta.get_field("detail").max_length

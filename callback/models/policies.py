@@ -61,6 +61,16 @@ class Policy(models.Model):
         return None
 
 
+class PartyQuerySet(models.QuerySet):
+    def applicants(self) -> "PartyQuerySet":
+        """The policies' applicants (one per policy; the unique (policy, role, seq) makes it seq 0)."""
+        return self.filter(role=PartyRole.APPLICANT, seq=0)
+
+    def applicant_of(self, policy_id: int) -> "Party | None":
+        """The applicant of one policy."""
+        return self.applicants().filter(policy_id=policy_id).first()
+
+
 class Party(models.Model):
     """A person on a policy: the applicant, the insured or a beneficiary.
 
@@ -86,6 +96,8 @@ class Party(models.Model):
         _("relation to applicant"), max_length=10, choices=Relation.choices, blank=True
     )
     share_percent = models.DecimalField(_("share %"), max_digits=5, decimal_places=2, null=True, blank=True)
+
+    objects = PartyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("party")

@@ -18,6 +18,7 @@ class Agent(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=AgentStatus.choices, default=AgentStatus.ACTIVE
     )
+    left_on = models.DateField(_("left on"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -152,6 +152,12 @@ class CallbackTask(models.Model):
 LIVE_CALL_STATUSES = ("initiating", "agent_ringing", "connecting", "ringing", "in-progress")
 
 
+class CallAttemptQuerySet(models.QuerySet):
+    def open_for(self, *, task: CallbackTask, agent) -> "CallAttemptQuerySet":
+        """The agent's attempt on the task that is not closed yet (at most one)."""
+        return self.filter(task=task, agent=agent, outcome="", ended_at__isnull=True)
+
+
 class CallAttempt(models.Model):
     """One call (or try) on a task: who, which number, telephony state, the script read and answers."""
 
@@ -182,6 +188,8 @@ class CallAttempt(models.Model):
     )
     # [{"key": "q1", "text": "exact text read", "answer": "yes", "passed": true, "at": "..."}]
     answers = models.JSONField(default=list, blank=True)
+
+    objects = CallAttemptQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("call attempt")

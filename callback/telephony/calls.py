@@ -18,13 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from verification.validators import normalize_phone
-from verification.vocab import Outcome, PartyRole
+from verification.vocab import Outcome
 
 from .. import outcomes, queue
 from ..models import CallAttempt, CallbackTask, CallEvent, Party, Recording
 from ..models.tasks import LIVE_CALL_STATUSES
 from ..models.telephony import CallLeg, RecordingStatus
-from ..scripting import version_for_policy
+from ..script_for_policy import version_for_policy
 from .backends import CallRequest, TelephonyError, console_course, get_backend
 from .notices import precall_notice
 from .webhooks import public_url
@@ -74,9 +74,7 @@ def agent_number(agent) -> str:
 
 def customer_number(task: CallbackTask, which: str) -> str:
     """The applicant's `which` number on file ("mobile" or "phone"), if not known to be dead."""
-    applicant = (
-        Party.objects.filter(policy_id=task.policy_id, role=PartyRole.APPLICANT).order_by("seq").first()
-    )
+    applicant = Party.objects.applicant_of(task.policy_id)
     for field, number in outcomes.live_numbers(task, applicant):
         if field == which:
             return number
@@ -115,11 +113,9 @@ def place_call(*, task_id: int, agent, which: str = "mobile") -> CallAttempt:
         number = customer_number(task, which)
         if not number:
             raise CallRefused(_("The policy has no such number."))
-        attempt = (
-            CallAttempt.objects.select_for_update()
-            .filter(task=task, agent=agent, outcome="", ended_at__isnull=True)
-            .first()
-        ) or CallAttempt(task=task, agent=agent, script_version=version_for_policy(task.policy))
+        attempt = CallAttempt.objects.select_for_update().open_for(
+            task=task, agent=agent
+        ).first() or CallAttempt(task=task, agent=agent, script_version=version_for_policy(task.policy))
         if attempt.call_sid and attempt.call_status not in ("error", "agent_unanswered", "canceled"):
             raise CallRefused(_("This attempt already has a call: close it with its outcome first."))
         CallAttempt.objects.filter(task=task, call_status="initiating").exclude(pk=attempt.pk).update(

@@ -1,7 +1,4 @@
-"""Recent call attempts with their outcome and the exact script text read (supervisors, admins).
-
-A minimal page until the supervisor pages of the queue issue land; it shows what each call recorded.
-"""
+"""Recent call attempts with their outcome and the exact script text read (supervisors, admins)."""
 
 from django.shortcuts import render
 from django.urls import path

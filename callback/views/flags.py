@@ -1,8 +1,5 @@
 """The flag list: filter, count, work through in bulk and export (supervisors and admins)."""
 
-import os
-import tempfile
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -18,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from verification.vocab import Channel, FlagCode
 
 from .. import exports
-from ..audit import record_audit
+from ..audit import AuditContext, record_audit
 from ..flags import (
     REASON_MAX_LENGTH,
     FlagActionError,
@@ -171,11 +168,15 @@ def flag_action(request):
     flags, action, reason = data["flag"], data["action"], data["reason"]
     try:
         if action == "request_correction":
-            result = request_correction(flags=flags, user=request.user, request=request)
+            result = request_correction(flags=flags, user=request.user, context=AuditContext.of(request))
         elif action == "waive":
-            result = waive_flags(flags=flags, user=request.user, reason=reason, request=request)
+            result = waive_flags(
+                flags=flags, user=request.user, reason=reason, context=AuditContext.of(request)
+            )
         else:
-            result = resolve_flags(flags=flags, user=request.user, reason=reason, request=request)
+            result = resolve_flags(
+                flags=flags, user=request.user, reason=reason, context=AuditContext.of(request)
+            )
     except FlagActionError as exc:
         messages.error(request, str(exc))
         return _back(request)
@@ -195,20 +196,18 @@ def flag_export(request):
     if fmt == "csv":
         # Streamed, so the rows are counted before the first is sent: the audit says how many left.
         rows = exports.flag_list(filters=filters).count()
-        exports.audit_export(user=request.user, filters=filters, fmt=fmt, rows=rows, request=request)
+        exports.audit_export(
+            user=request.user, filters=filters, fmt=fmt, rows=rows, context=AuditContext.of(request)
+        )
         response = StreamingHttpResponse(
             exports.csv_chunks(exports.flag_export_rows(filters=filters)),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - handed to FileResponse
-    handle.close()
-    try:
-        exports.export_flags(filters=filters, output=handle.name, user=request.user, request=request)
-        stream = open(handle.name, "rb")  # noqa: SIM115 - FileResponse closes it
-    finally:
-        os.unlink(handle.name)  # the open handle keeps the data until the response is sent
+    stream = exports.export_flags_xlsx_stream(
+        filters=filters, user=request.user, context=AuditContext.of(request)
+    )
     return FileResponse(stream, as_attachment=True, filename=name)
 
 

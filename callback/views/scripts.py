@@ -13,7 +13,7 @@ from verification.models import Script, ScriptVersion
 from ..audit import record_audit
 from ..models import Policy
 from ..roles import ADMIN, role_required
-from ..scripting import script_context, tasks_without_script, version_for_policy
+from ..script_for_policy import script_context, tasks_without_script, version_for_policy
 
 WITHOUT_SCRIPT_SHOWN = 50
 

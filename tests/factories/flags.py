@@ -1,11 +1,11 @@
-"""Factories for contact flags (flags branch). Flags are made directly here: screening is another issue."""
+"""Factories for contact flags, made directly (not through screening)."""
 
 import factory
 
 from callback import models
 from verification.vocab import FlagCode, PartyRole
 
-from .factories import PartyFactory, PolicyFactory
+from . import PartyFactory, PolicyFactory
 
 
 class ContactFlagFactory(factory.django.DjangoModelFactory):

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from callback import models
 from callback.schedule import deadline_for
+from verification.validators import normalize_phone
 from verification.vocab import Channel, Gender, IdType, PartyRole, PaymentFrequency, ProductType, Relation
 
 PASSWORD = "correct-horse-battery"
@@ -71,7 +72,10 @@ class PartyFactory(factory.django.DjangoModelFactory):
     id_type = IdType.ID_CARD
     id_no = "130426196009081436"
     mobile = "13800138000"
-    mobile_e164 = "+8613800138000"
+    phone = ""
+    # Stored as intake stores them: E.164 beside what was written.
+    mobile_e164 = factory.LazyAttribute(lambda party: normalize_phone(party.mobile))
+    phone_e164 = factory.LazyAttribute(lambda party: normalize_phone(party.phone))
     address = "河北省邯郸市涉县建国路57号5栋2671室"
     relation = Relation.SELF
 

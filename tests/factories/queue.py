@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 from callback import models
 from callback.roles import AGENT, SUPERVISOR
 from callback.schedule import deadline_for, free_look_window, start_of_day
+from verification.validators import normalize_phone
 
-from .factories import (
+from . import (
     PartyFactory,
     PolicyFactory,
     QueueFactory,
@@ -54,9 +55,9 @@ def policy_with_applicant(
     PartyFactory(
         policy=policy,
         mobile=mobile,
-        mobile_e164=f"+86{mobile}" if mobile else "",
+        mobile_e164=normalize_phone(mobile),
         phone=phone,
-        phone_e164="",
+        phone_e164=normalize_phone(phone),
         birth_date=birth,
     )
     return policy

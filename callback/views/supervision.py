@@ -11,12 +11,10 @@ from django.views.decorators.http import require_POST
 
 from .. import supervision
 from ..audit import record_audit
-from ..models import CallbackTask, Party, Queue, TaskStatus
+from ..models import CallbackTask, Queue, TaskStatus
 from ..outcomes import AttemptError, review_task
 from ..paging import LongListPaginator
-from ..privacy import mask_phone
 from ..roles import ADMIN, SUPERVISOR, role_required
-from ..telephony.recordings import recordings_of_tasks
 
 
 class TaskFilterForm(forms.Form):
@@ -66,16 +64,7 @@ def task_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     tasks = supervision.task_list(**{k: v for k, v in filters.items() if v})
     page = LongListPaginator(tasks, 50).get_page(request.GET.get("page"))
-    applicants = {
-        p.policy_id: p
-        for p in Party.objects.filter(policy_id__in=[t.policy_id for t in page], role="applicant", seq=0)
-    }
-    recordings = recordings_of_tasks([t.pk for t in page if t.status == "review"])
-    for task in page:
-        task.recordings = recordings.get(task.pk, [])
-        party = applicants.get(task.policy_id)
-        task.applicant_name = supervision.mask_name(party.name) if party else ""
-        task.applicant_phone = mask_phone(party.mobile or party.phone) if party else ""
+    supervision.with_masked_applicants(page)
     record_audit(
         user=request.user,
         action="view_task_list",

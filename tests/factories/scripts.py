@@ -1,8 +1,8 @@
-"""Factories and helpers for the workspace and script tests (verification scripts issue)."""
+"""Factories and helpers for the workspace and script tests."""
 
 import datetime as dt
 
-from . import factories
+from .. import factories
 
 ALL_DAY = {
     "weekday_start": dt.time(0, 0),
@@ -34,7 +34,7 @@ def passing_answers(task, overrides: dict | None = None) -> dict:
     """What a customer who confirms everything says to the script covering `task`'s policy, by
     question key, as the API and `outcomes.close_attempt` take them (`overrides` replace answers)."""
     from callback import outcomes
-    from callback.scripting import identity_reference, version_for_policy
+    from callback.script_for_policy import identity_reference, version_for_policy
     from verification import scripts
 
     overrides = overrides or {}
