@@ -87,6 +87,25 @@ PAGES: list[tuple[str, str]] = [
     ("policy", "/policies/{policy}/"),
     ("imports", "/imports/"),
 ]
+# The statistics (callback/stats, issue #13): the page for a month and for a year (the default tab,
+# failures by reason), and each breakdown of the month. Figures are cached for STATS_CACHE_SECONDS
+# (60): run once as is (what supervisors get after the first request of a minute) and once with
+# STATS_CACHE_SECONDS=0 (every request computed afresh).
+STATS_BREAKDOWNS = ("branch", "salesperson", "channel", "product", "outlet", "agent", "call_channel", "time")
+PAGES += [
+    ("stats month", "/stats/?preset=custom&first={month_ago}&last={today}"),
+    ("stats year", "/stats/?preset=custom&first={year_ago}&last={today}"),
+    ("stats month by call date", "/stats/?preset=custom&basis=call&first={month_ago}&last={today}"),
+    *[
+        (f"stats month by={by}", f"/stats/?preset=custom&first={{month_ago}}&last={{today}}&by={by}")
+        for by in STATS_BREAKDOWNS
+    ],
+    ("stats year by=salesperson", "/stats/?preset=custom&first={year_ago}&last={today}&by=salesperson"),
+    (
+        "stats drill-down tasks",
+        "/tasks/?preset=custom&first={month_ago}&last={today}&basis=receipt&result=not_in_time",
+    ),
+]
 # (name, url) requested as an admin.
 ADMIN_PAGES: list[tuple[str, str]] = [
     ("imports (admin)", "/imports/"),
@@ -351,7 +370,14 @@ def _expand(url: str) -> str:
             ["PG%", OPEN_TASKS // 8],
         )
         policy = cur.fetchone()[0]
-    return url.format(week_ago=today - dt.timedelta(days=7), day=today - dt.timedelta(days=3), policy=policy)
+    return url.format(
+        week_ago=today - dt.timedelta(days=7),
+        day=today - dt.timedelta(days=3),
+        policy=policy,
+        today=today,
+        month_ago=today - dt.timedelta(days=29),
+        year_ago=today - dt.timedelta(days=364),
+    )
 
 
 def _get(client, url: str):

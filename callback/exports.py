@@ -251,8 +251,9 @@ TASK_COLUMNS = [
 ]
 
 
-def task_export_rows(*, status: str = "", queue_code: str = "") -> Iterator[list[str]]:
-    tasks = CallbackTask.objects.order_by("pk")
+def task_export_rows(*, status: str = "", queue_code: str = "", tasks=None) -> Iterator[list[str]]:
+    """One row per task; `tasks` narrows them (a statistics drill-down)."""
+    tasks = (CallbackTask.objects.all() if tasks is None else tasks).order_by("pk")
     if status:
         tasks = tasks.filter(status=status)
     if queue_code:
@@ -293,3 +294,22 @@ def export_tasks(*, output: str | Path, status: str = "", queue_code: str = "", 
         detail={"filter": {"status": status, "queue": queue_code}, "rows": rows.count, "target": str(output)},
     )
     return rows.count
+
+
+ATTEMPT_COLUMNS = ["policy_no", "started_at", "ended_at", "agent", "channel", "outcome"]
+
+
+def attempt_export_rows(attempts) -> Iterator[list[str]]:
+    """One row per call of the `attempts` queryset (the calls list under a statistics filter)."""
+    rows = attempts.order_by("pk").values_list(
+        "task__policy__policy_no", "started_at", "ended_at", "agent__username", "channel", "outcome"
+    )
+    for policy_no, started, ended, agent, channel, outcome in rows.iterator(chunk_size=CHUNK_SIZE):
+        yield [
+            policy_no,
+            timezone.localtime(started).strftime("%Y-%m-%d %H:%M:%S") if started else "",
+            timezone.localtime(ended).strftime("%Y-%m-%d %H:%M:%S") if ended else "",
+            agent or "",
+            channel,
+            outcome,
+        ]

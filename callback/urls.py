@@ -14,6 +14,7 @@ from .views import (
     supervision,
     workspace,
 )
+from .views import stats as stats_views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -24,6 +25,7 @@ urlpatterns += policies.urlpatterns
 urlpatterns += workspace.urlpatterns
 urlpatterns += scripts.urlpatterns
 urlpatterns += calls.urlpatterns
+urlpatterns += stats_views.urlpatterns
 urlpatterns += supervision.urlpatterns
 urlpatterns += duties.urlpatterns
 urlpatterns += ecallback.urlpatterns

@@ -123,6 +123,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and QUEUE_P
         options="-c plan_cache_mode=force_generic_plan",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Seconds the statistics (callback/stats/cache.py) are shared before they are computed again; 0: never cached.
+STATS_CACHE_SECONDS = int(os.environ.get("STATS_CACHE_SECONDS") or 60)
 
 # Redis: unset = jobs run inline (callback/jobs.py calls the function directly; django-rq's
 # synchronous mode would still need Redis). Set = django-rq queues, workers and rq's cron scheduler.

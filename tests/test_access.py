@@ -70,6 +70,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "dashboard": (SUPERVISOR, ADMIN),
     "task_list": (SUPERVISOR, ADMIN),
     "task_review": (SUPERVISOR, ADMIN),
+    # Statistics (docs/statistics.md): supervisors and admins; agents see their own figures on the workspace.
+    "stats": (SUPERVISOR, ADMIN),
+    "stats_export": (SUPERVISOR, ADMIN),
+    "task_export": (SUPERVISOR, ADMIN),
+    "attempt_export": (SUPERVISOR, ADMIN),
+    "api_stats_compliance": (SUPERVISOR, ADMIN),
+    "api_stats_table": (SUPERVISOR, ADMIN),
     # Click-to-call acts on the caller's own held task and own call only (tests/test_telephony_calls.py).
     "workspace_call": (),
     "workspace_call_state": (),

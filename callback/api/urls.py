@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import flags, policies, queue
+from . import stats as stats_api
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -17,4 +18,5 @@ urlpatterns = [
     path("v1/", include(policies.urlpatterns)),
     path("v1/", include(flags.urlpatterns)),
     path("v1/", include(queue.urlpatterns)),
+    path("v1/", include(stats_api.urlpatterns)),
 ]

@@ -50,7 +50,7 @@ def seed_users() -> dict[str, User]:
 # The order in which `seed_demo` runs the steps; each is a callable taking the demo users.
 def steps():
     from ..accountability import demo as duties_demo
-    from . import calls, ecallback, flags, policies, queue, telephony
+    from . import calls, ecallback, flags, history, policies, queue, telephony
 
     return [
         ("registries and policies", policies.seed),
@@ -59,5 +59,6 @@ def steps():
         ("call attempts", calls.seed),
         ("telephony: recordings and SMS", telephony.seed),
         ("e-callbacks", ecallback.seed),
+        ("eight weeks of finished callbacks (statistics)", history.seed),
         ("management duties", duties_demo.seed),
     ]

@@ -126,6 +126,9 @@ class CallbackTask(models.Model):
                 condition=Q(status="open", appointment_at__isnull=False),
                 name="task_due_appointments",
             ),
+            # The statistics find a period's tasks by these dates (callback/stats/periods.py).
+            models.Index(fields=["window_start", "status"], name="task_stats_receipt"),
+            models.Index(fields=["window_end", "status"], name="task_stats_window_end"),
             # The supervisors' task list, in its order (deadline, id), whole and by status: a page of 50
             # reads 50 index entries instead of sorting a million tasks (bench/RESULTS.md, pages).
             models.Index(fields=["deadline", "id"], name="task_list_order"),
@@ -198,6 +201,8 @@ class CallAttempt(models.Model):
         indexes = [
             models.Index(fields=["agent", "started_at"]),
             models.Index(fields=["outcome", "started_at"]),
+            # Statistics by call date (callback/stats): the calls of a period, whoever made them.
+            models.Index(fields=["started_at"], name="attempt_started"),
             # Recent calls (supervisors), newest first, whole and by outcome.
             models.Index(fields=["ended_at", "id"], condition=~Q(outcome=""), name="attempt_recent"),
             models.Index(fields=["outcome", "ended_at", "id"], name="attempt_outcome_recent"),

@@ -9,12 +9,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from .. import supervision
+from .. import exports, supervision
 from ..audit import record_audit
 from ..models import CallbackTask, Queue, TaskStatus
 from ..outcomes import AttemptError, review_task
 from ..paging import LongListPaginator
 from ..roles import ADMIN, SUPERVISOR, role_required
+from ..stats.drilldown import drill_of, drilled_tasks
+from .stats import table_response
 
 
 class TaskFilterForm(forms.Form):
@@ -63,12 +65,18 @@ def task_list(request):
     form = TaskFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     tasks = supervision.task_list(**{k: v for k, v in filters.items() if v})
+    drill = drill_of(request.GET)
+    if drill:
+        tasks = drilled_tasks(drill, tasks)
     page = LongListPaginator(tasks, 50).get_page(request.GET.get("page"))
     supervision.with_masked_applicants(page)
     record_audit(
         user=request.user,
         action="view_task_list",
-        detail={k: str(v) for k, v in filters.items() if v},
+        detail={
+            **{k: str(v) for k, v in filters.items() if v},
+            **({"stats": drill.audit()} if drill else {}),
+        },
         request=request,
     )
     query = request.GET.copy()
@@ -76,7 +84,27 @@ def task_list(request):
     return render(
         request,
         "callback/task_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "review_form": ReviewForm()},
+        {"form": form, "page": page, "query": query.urlencode(), "review_form": ReviewForm(), "drill": drill},
+    )
+
+
+@role_required(SUPERVISOR, ADMIN)
+def task_export(request):
+    """The task list under its filters (and a statistics drill-down) as CSV or XLSX; audited."""
+    form = TaskFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tasks = supervision.task_list(**{k: v for k, v in filters.items() if v})
+    drill = drill_of(request.GET)
+    if drill:
+        tasks = drilled_tasks(drill, tasks)
+    rows = exports.task_export_rows(tasks=tasks)
+    audit = {
+        "action": "export_tasks",
+        "filter": {**{k: str(v) for k, v in filters.items() if v}, **(drill.audit() if drill else {})},
+    }
+    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    return table_response(
+        request=request, columns=exports.TASK_COLUMNS, rows=rows, name="tasks", fmt=fmt, audit=audit
     )
 
 
@@ -111,5 +139,6 @@ def task_review(request, pk: int):
 urlpatterns = [
     path("queue/", dashboard, name="dashboard"),
     path("tasks/", task_list, name="task_list"),
+    path("tasks/export/", task_export, name="task_export"),
     path("tasks/<int:pk>/review/", task_review, name="task_review"),
 ]

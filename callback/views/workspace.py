@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from verification.vocab import Outcome
 
-from .. import queue, telephony, workspace
+from .. import queue, stats, telephony, workspace
 from ..audit import record_audit
 from ..roles import AGENT, role_required
 from .calling import call_panel
@@ -23,7 +23,8 @@ from .calling import call_panel
 @role_required(AGENT)
 def workspace_page(request):
     task = workspace.held_tasks(request.user).first()
-    context = {"task": task, "outcomes": Outcome.choices}
+    # The agent's own figures only: agent_figures filters on the requesting user.
+    context = {"task": task, "outcomes": Outcome.choices, "my_figures": stats.agent_figures(request.user)}
     if task is not None:
         page = workspace.call_page(task=task, agent=request.user)
         context.update(page=page, summary=workspace.masked_summary(task.policy), today=timezone.localdate())
