@@ -11,6 +11,7 @@ TRUSTED_PROXIES address).
 
 import datetime as dt
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
@@ -59,6 +60,16 @@ def audit_login(sender, request, user, **kwargs) -> None:
     record_audit(
         user=user, action="login", detail={"path": getattr(request, "path_info", "")}, request=request
     )
+
+
+class RequestAxesBackend(AxesStandaloneBackend):
+    """django-axes' backend for requests; `authenticate()` called without one (a management command,
+    Django's test client's `login()`) is not a way in from outside and is left to the next backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 class LoginView(auth_views.LoginView):

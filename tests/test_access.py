@@ -198,6 +198,8 @@ def world():
 def _guesses(name: str, group: str, world: dict, regex: str = "") -> list:
     if group in world:
         return [world[group]]
+    if group == "attempt_id":
+        return [world["attempt"]]
     if group == "pk":
         return [world["run"] if name.startswith("import") else world["task"]]
     alternatives = re.search(rf"\(\?P<{group}>([\w|]+)\)", regex)

@@ -14,7 +14,9 @@ from schemathesis.checks import not_a_server_error
 from .factories import UserFactory
 from .factories.scripts import due_task, serving_queue
 
-pytestmark = pytest.mark.django_db
+# Committed per request, as in production: a policies batch stages in temporary tables, and a
+# hundred batches in one test transaction exhaust PostgreSQL's lock table ("out of shared memory").
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _schema():

@@ -162,7 +162,7 @@ def check_xlsx_members(path: str | Path) -> None:
     try:
         members = zipfile.ZipFile(path).infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise IntakeError(_("The file is not an XLSX workbook.")) from exc
+        raise IntakeError(_("The file cannot be read: it is not an XLSX workbook.")) from exc
     for member in members:
         cap = (
             settings.XLSX_MAX_SHARED_STRINGS_BYTES
