@@ -19,8 +19,8 @@ from django.db import connection, connections, transaction
 from callback import intake
 from callback.models import CallbackTask, ImportRun, ImportStatus, Policy
 
-from .factories_intake import row, write_csv
-from .factories_queue import NOW, agent_in, open_task, queue
+from .factories.intake import row, write_csv
+from .factories.queue import NOW, agent_in, open_task, queue
 
 ROOT = Path(__file__).resolve().parent.parent
 
