@@ -19,7 +19,12 @@ from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_family_member_answers_and_a_letter_receipt_is_recorded(live_server, allow_orm_beside_playwright):  # noqa: F811
+def test_family_member_answers_and_a_letter_receipt_is_recorded(  # noqa: F811
+    live_server,
+    allow_orm_beside_playwright,  # noqa: F811
+    settings,
+):
+    settings.TELEPHONY_BACKEND = "manual"  # the agent dials the family landline by hand
     from playwright.sync_api import sync_playwright
 
     install(Script, ScriptVersion, Question, published_at=timezone.now())  # a flushed db has no defaults

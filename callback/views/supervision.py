@@ -17,6 +17,7 @@ from ..outcomes import AttemptError, review_task
 from ..paging import LongListPaginator
 from ..roles import ADMIN, SUPERVISOR, role_required
 from ..stats.drilldown import drill_of, drilled_tasks
+from ..telephony.recordings import recordings_of_tasks
 from .stats import table_response
 
 
@@ -72,6 +73,10 @@ def task_list(request):
         tasks = drilled_tasks(drill, tasks)
     page = LongListPaginator(tasks, 50).get_page(request.GET.get("page"))
     supervision.with_masked_applicants(page)
+    # Reviews are judged by ear: each task under review carries its calls' recordings.
+    recordings = recordings_of_tasks([t.pk for t in page if t.status == TaskStatus.REVIEW])
+    for task in page:
+        task.recordings = recordings.get(task.pk, [])
     record_audit(
         user=request.user,
         action="view_task_list",
