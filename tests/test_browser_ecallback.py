@@ -99,7 +99,7 @@ def test_an_applicant_completes_the_ecallback_on_a_phone(live_server, settings, 
         assert read.is_disabled()  # the disclosures must be scrolled through first
         page.screenshot(path=SHOTS / "ecallback_2_policy.png")
         page.eval_on_selector("#disclosure", "box => box.scrollTo(0, box.scrollHeight)")
-        page.wait_for_function("!document.getElementById('disclosures-read').disabled")
+        page.wait_for_function("() => !document.getElementById('disclosures-read').disabled")
         read.check()
         for question in page.locator(".ecb-question").all():
             radios = question.locator("input[type=radio]")
