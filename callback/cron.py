@@ -4,9 +4,11 @@ The scheduler only enqueues; an `rqworker default` process runs the jobs. Deploy
 run `manage.py sweep` every minute from the system cron instead: same function, same result.
 """
 
+from django.conf import settings
 from rq import cron
 
 from callback.retention import purge_old_uploads
+from callback.stats.rollup import refresh_due
 from callback.sweep import run_sweep
 from callback.telephony.recordings import delete_expired_recordings
 
@@ -24,4 +26,12 @@ cron.register(
 # Daily: uploads (raw personal data) are deleted after UPLOAD_RETENTION_DAYS (callback/retention.py).
 cron.register(
     purge_old_uploads, "default", interval=24 * 3600, job_timeout=600, name="callback-purge-uploads"
+)
+# The statistics roll-up: the recent free-look days every few minutes, every day once a day.
+cron.register(
+    refresh_due,
+    "default",
+    interval=settings.STATS_ROLLUP_MINUTES * 60,
+    job_timeout=3600,
+    name="stats-rollup",
 )

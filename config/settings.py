@@ -125,6 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and QUEUE_P
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Seconds the statistics (callback/stats/cache.py) are shared before they are computed again; 0: never cached.
 STATS_CACHE_SECONDS = int(os.environ.get("STATS_CACHE_SECONDS") or 60)
+# The statistics roll-up (callback/stats/rollup.py): rebuilt every STATS_ROLLUP_MINUTES by the job
+# (callback/cron.py, or `manage.py refresh_stats` from the system cron), for free-look windows that
+# started in the last STATS_ROLLUP_RECENT_DAYS (older ones nightly). Never run: figures are live.
+STATS_ROLLUP_MINUTES = int(os.environ.get("STATS_ROLLUP_MINUTES") or 5)
+STATS_ROLLUP_RECENT_DAYS = int(os.environ.get("STATS_ROLLUP_RECENT_DAYS") or 60)
 
 # Redis: unset = jobs run inline (callback/jobs.py calls the function directly; django-rq's
 # synchronous mode would still need Redis). Set = django-rq queues, workers and rq's cron scheduler.

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from callback import stats
-from callback.stats import CALL, RECEIPT, Period
+from callback.stats import CALL, RECEIPT, Period, rollup
 
 from . import stats_data
 
@@ -13,9 +13,13 @@ MARCH = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), RECEIPT)
 MARCH_CALLS = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), CALL)
 
 
-@pytest.fixture
-def data(db):
-    return stats_data.build()
+@pytest.fixture(params=["live", "rollup"])
+def data(db, request):
+    """The data set, its figures read live or (after a refresh) from the roll-up: the same answers."""
+    built = stats_data.build()
+    if request.param == "rollup":
+        rollup.refresh(full=True)
+    return built
 
 
 def test_compliance_by_receipt_date(data):
@@ -145,3 +149,51 @@ def test_agent_sees_own_figures_today_and_week(data):
     assert figures.today["verified_share"] == 0
     other = stats.agent_figures(data["a2"], today=dt.date(2026, 3, 26))
     assert other.today["calls"] == 1 and other.today["handling_seconds"] == 300
+
+
+def test_rollup_figures_are_as_of_the_last_refresh(db):
+    data = stats_data.build()
+    rollup.refresh(full=True)
+    before = stats.compliance(MARCH).counts["in_scope"]
+    data["T9"].delete()
+    # The pages read the roll-up: a change shows after the next refresh, not before.
+    assert stats.compliance(MARCH).counts["in_scope"] == before == 8
+    run = rollup.refresh_due(now=stats_data.sh(3, 31))
+    assert run.full is False  # a full rebuild already ran today
+    assert stats.compliance(MARCH).counts["in_scope"] == 7
+
+
+def test_rollup_answers_equal_the_live_answers(db):
+    """Every question the roll-up answers, asked of both: the same figures, rates and order."""
+    stats_data.build()
+    periods = [
+        MARCH,
+        MARCH_CALLS,
+        Period(dt.date(2026, 3, 2), dt.date(2026, 3, 10), RECEIPT),
+        Period(dt.date(2026, 3, 1), dt.date(2026, 3, 1), CALL),
+        Period(dt.date(2026, 2, 1), dt.date(2026, 4, 30), CALL),
+    ]
+    questions = []
+    for period in periods:
+        filter_sets = [{}] + ([{"branch": "B1"}, {"channel": "agency"}] if period.basis == RECEIPT else [])
+        for filters in filter_sets:
+            questions += [
+                ("compliance", lambda p=period, f=filters: stats.compliance(p, f).as_dict()),
+                ("flags", lambda p=period, f=filters: stats.flag_reasons(p, f)),
+                ("reasons", lambda p=period, f=filters: stats.reasons(p, f)),
+                *[
+                    (unit, lambda p=period, f=filters, u=unit: stats.over_time(p, u, f))
+                    for unit in stats.TIME_UNITS
+                ],
+            ]
+        for dimension in (*stats.POLICY_DIMENSIONS, *stats.ATTEMPT_DIMENSIONS):
+            questions.append((dimension, lambda p=period, dim=dimension: stats.breakdown(p, dim)))
+    live = [ask() for _name, ask in questions]
+    rollup.refresh(full=True)
+    assert rollup.latest_refresh() is not None
+    rolled = [ask() for _name, ask in questions]
+    for (name, _ask), expected, got in zip(questions, live, rolled, strict=True):
+        if name == "compliance":  # SQLite's live medians are floats of julianday arithmetic
+            for median in ("median_hours_to_first_call", "median_hours_to_verification"):
+                assert got.pop(median) == pytest.approx(expected.pop(median)), median
+        assert got == expected, name

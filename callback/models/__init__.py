@@ -8,10 +8,15 @@ from .policies import Party, Policy
 from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
 from .rules import FreeLookRule, RetryRule
 from .staff import Queue, RoutingRule, StaffProfile, Team
+from .stats import StatsCallDay, StatsFlagDay, StatsRefresh, StatsTaskDay
 from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskKind, TaskStatus
 from .telephony import CallEvent, Recording, SmsMessage, SmsOptOut, SmsTemplate
 
 __all__ = [
+    "StatsCallDay",
+    "StatsFlagDay",
+    "StatsRefresh",
+    "StatsTaskDay",
     "FLAG_DETAIL_LENGTH",
     "CallEvent",
     "Recording",

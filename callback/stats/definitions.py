@@ -18,7 +18,7 @@ simplified to a callback: every decided task is one eligible case, its calls are
 - **Response rate** = verified cases ÷ decided cases.
 """
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from verification.vocab import Outcome
 
@@ -80,3 +80,26 @@ ATTEMPT_RESULTS = {
     "failed_calls": Q(outcome__in=FAILED_OUTCOMES),
     "refusals": Q(outcome__in=REFUSAL_OUTCOMES),
 }
+
+
+def task_aggregates() -> dict[str, Count]:
+    """The task figures as conditional counts, for `QuerySet.aggregate` / `annotate` (one pass)."""
+    counts = {
+        "in_scope": Count("pk"),
+        "decided": Count("pk", filter=DECIDED),
+        "verified": Count("pk", filter=VERIFIED),
+        "in_time": Count("pk", filter=IN_TIME),
+        "late": Count("pk", filter=LATE),
+        "with_issues": Count("pk", filter=RESULTS["with_issues"]),
+        "failed": Count("pk", filter=FAILED),
+        "unreachable": Count("pk", filter=UNREACHABLE),
+        "review": Count("pk", filter=REVIEW),
+        "pending": Count("pk", filter=PENDING),
+        "not_in_time": Count("pk", filter=NOT_IN_TIME),
+    }
+    for kind in FAILED_OUTCOMES:
+        counts[f"failed_{kind}"] = Count("pk", filter=RESULTS[f"failed_{kind}"])
+    return counts
+
+
+TASK_FIGURES = tuple(task_aggregates())

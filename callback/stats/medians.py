@@ -42,7 +42,7 @@ def _median(values_sql: str, params: list) -> float | None:
     return float(row[0]) if row and row[0] is not None else None
 
 
-def _hours_since_receipt(moment: str, window_start: str) -> tuple[str, list]:
+def hours_since_receipt(moment: str, window_start: str) -> tuple[str, list]:
     """SQL for the hours between `moment` (timestamp column) and 00:00 Beijing time of the receipt day."""
     if is_postgres():
         return (
@@ -56,7 +56,7 @@ def median_hours_to_first_call(cohort: QuerySet[CallbackTask]) -> float | None:
     ids_sql, ids_params = cohort.order_by().values("pk").query.sql_with_params()
     task = CallbackTask._meta.db_table
     attempt = CallAttempt._meta.db_table
-    hours, hour_params = _hours_since_receipt("a.first_at", "t.window_start")
+    hours, hour_params = hours_since_receipt("a.first_at", "t.window_start")
     values = (
         f"SELECT {hours} AS v FROM {task} t JOIN (SELECT task_id, MIN(started_at) AS first_at FROM {attempt} "
         f"WHERE task_id IN ({ids_sql}) GROUP BY task_id) a ON a.task_id = t.id"
@@ -69,6 +69,6 @@ def median_hours_to_verification(cohort: QuerySet[CallbackTask]) -> float | None
         cohort.filter(status=TaskStatus.COMPLETED).order_by().values("pk").query.sql_with_params()
     )
     task = CallbackTask._meta.db_table
-    hours, hour_params = _hours_since_receipt("t.closed_at", "t.window_start")
+    hours, hour_params = hours_since_receipt("t.closed_at", "t.window_start")
     values = f"SELECT {hours} AS v FROM {task} t WHERE t.id IN ({ids_sql})"
     return _median(values, [*hour_params, *ids_params])

@@ -4,6 +4,10 @@ No Python loop over tasks or calls: each figure set is one aggregate (conditiona
 period's tasks or calls, grouped by the breakdown's columns. The tasks of a period are found through
 indexed dates (`window_start` for the receipt basis, `window_end` for the call basis, the call's
 `started_at`), never through a join to the policies unless a breakdown groups by a policy column.
+
+Where the roll-up answers the question (`rollup.covers`: the pages' usual questions, once the refresh
+job has run) the same figures are sums of its daily rows; the live aggregates here are their
+definition, and the tests hold the two equal.
 """
 
 import datetime as dt
@@ -12,27 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from ..models import CallAttempt, CallbackTask, ContactFlag, Outlet
 from . import definitions as d
+from . import rollup
+from .dimensions import ATTEMPT_DIMENSIONS, POLICY_DIMENSIONS, TIME_UNITS
+from .medians import median_hours_to_first_call, median_hours_to_verification
 from .periods import CALL, Period, day_start
 
-# Policy columns a breakdown can group by and a drill-down can filter on: (key, columns shown).
-POLICY_DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "branch": ("policy__branch_code", "policy__branch_name"),
-    "salesperson": ("policy__agent_code", "policy__agent_name"),
-    "channel": ("policy__channel",),
-    "product": ("policy__product_code", "policy__product_name"),
-    "outlet": ("policy__outlet_code",),
-}
-# Attempt columns (who called, by which channel).
-ATTEMPT_DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "agent": ("agent_id", "agent__username", "agent__first_name", "agent__last_name"),
-    "call_channel": ("channel",),
-}
-TIME_UNITS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 FILTER_KEYS = (*POLICY_DIMENSIONS, *ATTEMPT_DIMENSIONS, "flag")
 
 
@@ -95,25 +87,6 @@ def attempts(
             task__policy_id__in=ContactFlag.objects.filter(code=filters["flag"]).values("policy_id")
         )
     return qs
-
-
-def _task_counts() -> dict[str, Count]:
-    counts = {
-        "in_scope": Count("pk"),
-        "decided": Count("pk", filter=d.DECIDED),
-        "verified": Count("pk", filter=d.VERIFIED),
-        "in_time": Count("pk", filter=d.IN_TIME),
-        "late": Count("pk", filter=d.LATE),
-        "with_issues": Count("pk", filter=d.RESULTS["with_issues"]),
-        "failed": Count("pk", filter=d.FAILED),
-        "unreachable": Count("pk", filter=d.UNREACHABLE),
-        "review": Count("pk", filter=d.REVIEW),
-        "pending": Count("pk", filter=d.PENDING),
-        "not_in_time": Count("pk", filter=d.NOT_IN_TIME),
-    }
-    for kind in d.FAILED_OUTCOMES:
-        counts[f"failed_{kind}"] = Count("pk", filter=d.RESULTS[f"failed_{kind}"])
-    return counts
 
 
 def _attempt_counts() -> dict[str, Any]:
@@ -199,8 +172,22 @@ class Compliance:
 
 def compliance(period: Period, filters: Mapping[str, Any] | None = None) -> Compliance:
     """The headline figures: three aggregates (tasks, calls, cases) and two medians."""
+    if rollup.covers(period, filters):
+        medians = rollup.medians(period, filters)
+        if medians is None:
+            cohort = tasks(period, filters)
+            medians = median_hours_to_first_call(cohort), median_hours_to_verification(cohort)
+        counts = rollup.task_counts(period, filters)
+        return Compliance(
+            period=period,
+            counts=counts,
+            calls=_with_rates(rollup.call_counts(period, filters)),
+            cases={**rollup.case_counts(period, filters), "verified": counts["verified"]},
+            median_hours_to_first_call=medians[0],
+            median_hours_to_verification=medians[1],
+        )
     cohort = tasks(period, filters)
-    counts = cohort.aggregate(**_task_counts())
+    counts = cohort.aggregate(**d.task_aggregates())
     calls = attempts(period, filters).aggregate(**_attempt_counts())
     decided_calls = CallAttempt.objects.filter(task__in=cohort.filter(d.DECIDED).values("pk"))
     cases = decided_calls.aggregate(
@@ -208,8 +195,6 @@ def compliance(period: Period, filters: Mapping[str, Any] | None = None) -> Comp
         refused=Count("task_id", distinct=True, filter=Q(outcome__in=d.REFUSAL_OUTCOMES)),
     )
     cases["verified"] = counts["verified"]
-    from .medians import median_hours_to_first_call, median_hours_to_verification
-
     return Compliance(
         period=period,
         counts=counts,
@@ -225,13 +210,21 @@ def breakdown(
 ) -> list[dict[str, Any]]:
     """One row per value of `dimension`, worst first (most policies not verified in time, or for
     the call-centre dimensions most failed calls), with counts and rates."""
+    if dimension not in POLICY_DIMENSIONS and dimension not in ATTEMPT_DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    if rollup.covers(period, filters, breakdown=dimension):
+        if dimension in POLICY_DIMENSIONS:
+            rows = rollup.task_breakdown(period, dimension, limit)
+        else:
+            rows = rollup.call_breakdown(period, dimension, limit)
+        return _with_outlet_names(dimension, [_with_rates(row) for row in rows])
     if dimension in POLICY_DIMENSIONS:
         columns = POLICY_DIMENSIONS[dimension]
         rows = (
             tasks(period, filters)
             .order_by()
             .values(*columns)
-            .annotate(**_task_counts())
+            .annotate(**d.task_aggregates())
             .order_by("-not_in_time", "-decided", *columns)
         )
     elif dimension in ATTEMPT_DIMENSIONS:
@@ -247,7 +240,11 @@ def breakdown(
         raise ValueError(f"unknown dimension {dimension!r}")
     if limit:
         rows = rows[:limit]
-    result = [_with_rates(_key(dimension, row)) for row in rows]
+    return _with_outlet_names(dimension, [_with_rates(_key(dimension, row)) for row in rows])
+
+
+def _with_outlet_names(dimension: str, result: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An outlet's name from the registry (policies carry only its code)."""
     if dimension == "outlet":
         names = dict(
             Outlet.objects.filter(outlet_code__in=[r["key"] for r in result]).values_list(
@@ -280,7 +277,11 @@ def reasons(
 ) -> list[dict[str, Any]]:
     """Why policies were not verified in time: each failed outcome, unreachable, verified late;
     worst first. One aggregate (the compliance counts, or `counts` already computed)."""
-    counts = counts or tasks(period, filters).aggregate(**_task_counts())
+    if counts is None:
+        if rollup.covers(period, filters):
+            counts = rollup.task_counts(period, filters)
+        else:
+            counts = tasks(period, filters).aggregate(**d.task_aggregates())
     rows = [{"key": f"failed_{kind}", "count": counts[f"failed_{kind}"]} for kind in d.FAILED_OUTCOMES]
     rows += [{"key": "unreachable", "count": counts["unreachable"]}, {"key": "late", "count": counts["late"]}]
     for row in rows:
@@ -292,6 +293,12 @@ def reasons(
 def flag_reasons(period: Period, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Contact-data flags on the period's policies, by code: how many policies carry the code and
     how many of those were not verified in time; worst first."""
+    rows = rollup.flag_breakdown(period, filters) if rollup.covers(period, filters) else None
+    if rows is not None:
+        return [
+            {**row, "key": row["code"], "failure_rate": d.rate(row["not_in_time"], row["policies"])}
+            for row in rows
+        ]
     cohort = tasks(period, filters)
     rows = (
         ContactFlag.objects.filter(policy_id__in=cohort.values("policy_id"))
@@ -317,6 +324,8 @@ def over_time(
     period: Period, unit: str = "day", filters: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """The figures per day, week (from Monday) or month of the deciding date, oldest first."""
+    if rollup.covers(period, filters):
+        return _buckets(rollup.daily(period, filters), unit)
     trunc = TIME_UNITS[unit]
     column = "window_end" if period.basis == CALL else "policy__receipt_date"
     rows = (
@@ -324,15 +333,34 @@ def over_time(
         .order_by()
         .annotate(bucket=trunc(column))
         .values("bucket")
-        .annotate(**_task_counts())
+        .annotate(**d.task_aggregates())
         .order_by("bucket")
     )
     result = []
     for row in rows:
-        bucket = row["bucket"]
+        bucket = row.pop("bucket")
         row["key"] = bucket.date() if isinstance(bucket, dt.datetime) else bucket
         result.append(_with_rates(row))
     return result
+
+
+def bucket_start(day: dt.date, unit: str) -> dt.date:
+    """The first day of `day`'s row in the over-time table: the day, its Monday, or the 1st."""
+    if unit == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _buckets(days: list[tuple[dt.date, dict[str, int]]], unit: str) -> list[dict[str, Any]]:
+    """Daily roll-up counts summed per day, week or month, oldest first (as `over_time` returns them)."""
+    summed: dict[dt.date, dict[str, int]] = {}
+    for day, counts in days:
+        row = summed.setdefault(bucket_start(day, unit), dict.fromkeys(d.TASK_FIGURES, 0))
+        for name in d.TASK_FIGURES:
+            row[name] += counts[name]
+    return [_with_rates({**summed[key], "key": key}) for key in sorted(summed)]
 
 
 @dataclass

@@ -1,0 +1,473 @@
+"""The statistics roll-up: each free-look day's figures, computed once by a job, summed by the pages.
+
+A month of a large insurer's callbacks is a million tasks and three million calls; aggregating them
+takes the database a minute, longer than a web request may. The refresh job (callback/cron.py, every
+STATS_ROLLUP_MINUTES; `manage.py refresh_stats` where there is no Redis) aggregates the days whose
+figures can still change — free-look windows that started in the last STATS_ROLLUP_RECENT_DAYS —
+with the very selectors the live figures use (callback/stats/selectors.py), one row per day and
+breakdown value; a full rebuild runs nightly. The pages then read a few hundred rows.
+
+Which questions the roll-up answers (`covers`): no filter, or on the receipt basis one filter on a
+policy dimension; a breakdown without filters. Anything else (a drill-down filtered twice, an agent
+filter) is asked of the live tables, which the filter already narrows. Until the first full refresh
+has run (a new installation, the demo) every figure is live. The figures are as of the last refresh;
+the page says when that was.
+"""
+
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from ..models import CallAttempt, CallbackTask, TaskStatus
+from ..models.stats import StatsCallDay, StatsFlagDay, StatsRefresh, StatsTaskDay
+from ..sql import is_postgres
+from . import definitions as d
+from .dimensions import ATTEMPT_DIMENSIONS, POLICY_DIMENSIONS
+from .medians import hours_since_receipt
+from .periods import CALL, Period, day_start
+
+# Dimensions whose rows carry the median histograms and the flag codes (few values: 60 branches, not
+# 5,000 salespeople); a filter on another one asks the live tables for those two.
+HISTOGRAM_DIMENSIONS = ("branch", "channel", "product")
+BUCKET_MINUTES = 10
+BATCH = 5000
+ROLLUP_LOCK = 7_300_813  # pg_advisory_xact_lock key of the refresh
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def latest_refresh() -> StatsRefresh | None:
+    """The last finished refresh, if a full one has ever finished (before that nothing is rolled up)."""
+    if not StatsRefresh.objects.filter(full=True, finished_at__isnull=False).exists():
+        return None
+    return StatsRefresh.objects.filter(finished_at__isnull=False).latest()
+
+
+def _single_filter(filters: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """("", "") for no filter, (dimension, value) for one policy-dimension filter, None otherwise."""
+    given = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    if not given:
+        return "", ""
+    if len(given) == 1:
+        ((name, value),) = given.items()
+        if name in POLICY_DIMENSIONS:
+            return name, str(value)
+    return None
+
+
+def covers(period: Period, filters: Mapping[str, Any] | None, *, breakdown: str | None = None) -> bool:
+    """Whether the roll-up answers this question (and has been built)."""
+    selection = _single_filter(filters)
+    if selection is None:
+        return False
+    if selection != ("", "") and (period.basis == CALL or breakdown is not None):
+        return False
+    return latest_refresh() is not None
+
+
+def _day_rows(model, period: Period, filters: Mapping[str, Any] | None, dimension: str | None = None):
+    """The roll-up rows of the period: one dimension's rows (a breakdown), or the rows of the filter."""
+    if dimension is None:
+        dimension, key = _single_filter(filters)
+        rows = model.objects.filter(dimension=dimension, key=key)
+    else:
+        rows = model.objects.filter(dimension=dimension)
+    if period.basis == CALL:
+        return rows.filter(window_end__gte=period.first, window_end__lte=period.last)
+    one = dt.timedelta(days=1)
+    return rows.filter(window_start__gte=period.first + one, window_start__lte=period.last + one)
+
+
+def _sums(names: Iterable[str]) -> dict[str, Sum]:
+    return {name: Sum(name) for name in names}
+
+
+TASK_FIELDS = d.TASK_FIGURES
+CALL_FIELDS = ("calls", "contacts", "verified_calls", "failed_calls", "refusals")
+
+
+def _calls_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The call figures of summed roll-up rows, shaped as the live aggregate returns them."""
+    out = {name: row.get(name) or 0 for name in CALL_FIELDS}
+    handled = row.get("handled") or 0
+    out["handling"] = dt.timedelta(seconds=row["handling_seconds"] / handled) if handled else None
+    return out
+
+
+def task_counts(period: Period, filters: Mapping[str, Any] | None) -> dict[str, int]:
+    sums = _day_rows(StatsTaskDay, period, filters).aggregate(**_sums(TASK_FIELDS))
+    return {name: value or 0 for name, value in sums.items()}
+
+
+def case_counts(period: Period, filters: Mapping[str, Any] | None) -> dict[str, int]:
+    sums = _day_rows(StatsTaskDay, period, filters).aggregate(**_sums(("contacted", "refused")))
+    return {name: value or 0 for name, value in sums.items()}
+
+
+def call_counts(period: Period, filters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Receipt basis: the calls on the period's tasks; call basis: the calls made in the period."""
+    names = (*CALL_FIELDS, "handled", "handling_seconds")
+    if period.basis == CALL:
+        rows = StatsCallDay.objects.filter(
+            dimension="", call_day__gte=period.first, call_day__lte=period.last
+        )
+    else:
+        rows = _day_rows(StatsTaskDay, period, filters)
+    return _calls_row(rows.aggregate(**_sums(names)))
+
+
+def medians(period: Period, filters: Mapping[str, Any] | None) -> tuple[float | None, float | None] | None:
+    """(hours to first call, hours to verification) from the histograms, or None where there are none."""
+    dimension, _key = _single_filter(filters)
+    if dimension and dimension not in HISTOGRAM_DIMENSIONS:
+        return None
+    first, verified = Counter(), Counter()
+    for a, b in _day_rows(StatsTaskDay, period, filters).values_list(
+        "first_call_minutes", "verified_minutes"
+    ):
+        first.update({int(k): n for k, n in (a or {}).items()})
+        verified.update({int(k): n for k, n in (b or {}).items()})
+    return _median_hours(first), _median_hours(verified)
+
+
+def _median_hours(histogram: Counter) -> float | None:
+    """The median of the values the histogram counts (the middle one, or the mean of the middle two)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    wanted = [(total - 1) // 2, total // 2]
+    found, seen = [], 0
+    for minutes in sorted(histogram):
+        seen += histogram[minutes]
+        while wanted and wanted[0] < seen:
+            found.append(minutes)
+            wanted.pop(0)
+    return sum(found) / len(found) / 60
+
+
+def task_breakdown(period: Period, dimension: str, limit: int | None) -> list[dict[str, Any]]:
+    rows = (
+        _day_rows(StatsTaskDay, period, None, dimension)
+        .values("key", "label")
+        .annotate(**_sums(TASK_FIELDS))
+        .order_by("-not_in_time", "-decided", "key", "label")
+    )
+    return list(rows[:limit] if limit else rows)
+
+
+def call_breakdown(period: Period, dimension: str, limit: int | None) -> list[dict[str, Any]]:
+    rows = StatsCallDay.objects.filter(dimension=dimension)
+    if period.basis == CALL:
+        rows = rows.filter(call_day__gte=period.first, call_day__lte=period.last)
+    else:
+        one = dt.timedelta(days=1)
+        rows = rows.filter(window_start__gte=period.first + one, window_start__lte=period.last + one)
+    summed = rows.values("key", "label").annotate(**_sums((*CALL_FIELDS, "handled", "handling_seconds")))
+    out = [{"key": r["key"], "label": r["label"], **_calls_row(r)} for r in summed]
+    if dimension == "agent":
+        for row in out:
+            row["key"] = int(row["key"]) if row["key"] else None
+    # As the live query orders them: ascending keys, none (self-service) last.
+    out.sort(
+        key=lambda r: (-r["failed_calls"], -r["calls"], r["key"] is None, r["key"] or type(r["key"] or "")())
+    )
+    return out[:limit] if limit else out
+
+
+def flag_breakdown(period: Period, filters: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
+    dimension, _key = _single_filter(filters)
+    if dimension and dimension not in HISTOGRAM_DIMENSIONS:
+        return None
+    rows = (
+        _day_rows(StatsFlagDay, period, filters)
+        .values("code")
+        .annotate(policies=Sum("policies"), not_in_time=Sum("not_in_time"))
+        .order_by("-not_in_time", "-policies", "code")
+    )
+    return list(rows)
+
+
+def daily(period: Period, filters: Mapping[str, Any] | None) -> list[tuple[dt.date, dict[str, int]]]:
+    """(deciding day, task counts) per free-look window: the receipt day, or the window's last day."""
+    column = "window_end" if period.basis == CALL else "window_start"
+    rows = _day_rows(StatsTaskDay, period, filters).values(column).annotate(**_sums(TASK_FIELDS))
+    out = []
+    for row in rows:
+        day = row.pop(column)
+        if period.basis != CALL:
+            day -= dt.timedelta(days=1)
+        out.append((day, {name: value or 0 for name, value in row.items()}))
+    return out
+
+
+# --- refreshing --------------------------------------------------------------------------------------
+
+
+def refresh(*, full: bool = False, today: dt.date | None = None) -> StatsRefresh:
+    """Rebuild the rows of the free-look days that can still change (every day when `full`), in one
+    transaction: a page reading meanwhile sees the old rows, never half of the new ones."""
+    today = today or timezone.localdate()
+    first_day = None if full else today - dt.timedelta(days=settings.STATS_ROLLUP_RECENT_DAYS)
+    run = StatsRefresh.objects.create(started_at=timezone.now(), first_day=first_day, full=full)
+    clock = time.perf_counter()
+    with transaction.atomic():
+        _lock()
+        for model in (StatsTaskDay, StatsCallDay, StatsFlagDay):
+            model.objects.filter(_scope(first_day)).delete()
+        rows = 0
+        for batch in _chunks(_task_rows(first_day)):
+            rows += len(StatsTaskDay.objects.bulk_create(batch))
+        for batch in _chunks(_call_rows(first_day)):
+            rows += len(StatsCallDay.objects.bulk_create(batch))
+        for batch in _chunks(_flag_rows(first_day)):
+            rows += len(StatsFlagDay.objects.bulk_create(batch))
+    run.finished_at = timezone.now()
+    run.rows = rows
+    run.seconds = time.perf_counter() - clock
+    run.save(update_fields=["finished_at", "rows", "seconds"])
+    StatsRefresh.objects.filter(started_at__lt=run.started_at - dt.timedelta(days=7)).delete()
+    return run
+
+
+def refresh_due(*, now: dt.datetime | None = None) -> StatsRefresh | None:
+    """What the periodic job runs: a full rebuild when none ran today (Beijing day), else the recent days."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    full_today = StatsRefresh.objects.filter(
+        full=True, finished_at__isnull=False, started_at__gte=day_start(today)
+    )
+    return refresh(full=not full_today.exists(), today=today)
+
+
+def _scope(first_day: dt.date | None, prefix: str = "") -> Q:
+    """The tasks (or with prefix "task__", their calls) whose free-look window started on `first_day`
+    or later, or has not started (no receipt yet); every task when `first_day` is None."""
+    if first_day is None:
+        return Q()
+    return Q(**{f"{prefix}window_start__gte": first_day}) | Q(**{f"{prefix}window_start__isnull": True})
+
+
+def _lock() -> None:
+    """One refresh at a time (two would each delete the old rows and both insert the new ones)."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
+
+
+def _chunks(rows: Iterable) -> Iterable[list]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _key_of(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[str, str]:
+    key = row[columns[0]] if columns else ""
+    label = row[columns[1]] if len(columns) > 1 else ""
+    return ("" if key is None else str(key))[:64], (label or "")[:200]
+
+
+def _duration() -> ExpressionWrapper:
+    return ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+
+
+def _seconds(value) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return value / 1_000_000  # SQLite sums durations as microseconds
+
+
+def _call_sums() -> dict[str, Any]:
+    return {
+        "calls": Count("pk"),
+        "contacts": Count("pk", filter=Q(outcome__in=d.CONTACT_OUTCOMES)),
+        "verified_calls": Count("pk", filter=Q(outcome__in=d.VERIFIED_OUTCOMES)),
+        "failed_calls": Count("pk", filter=Q(outcome__in=d.FAILED_OUTCOMES)),
+        "refusals": Count("pk", filter=Q(outcome__in=d.REFUSAL_OUTCOMES)),
+        "handled": Count("pk", filter=Q(ended_at__isnull=False)),
+        "handling": Sum(_duration(), filter=Q(ended_at__isnull=False)),
+    }
+
+
+def _task_rows(first_day: dt.date | None) -> Iterable[StatsTaskDay]:
+    """One row per (window, dimension value), "" first: the selectors' task counts, the AAPOR cases
+    and the calls on those tasks, and for the small dimensions the median histograms."""
+    for dimension, columns in [("", ()), *POLICY_DIMENSIONS.items()]:
+        group = ("window_start", "window_end", *columns)
+        counts = (
+            CallbackTask.objects.filter(_scope(first_day))
+            .order_by()
+            .values(*group)
+            .annotate(**d.task_aggregates())
+        )
+        task_columns = tuple(f"task__{c}" for c in group)
+        decided = Q(task__status__in=d.DECIDED_STATUSES)
+        calls = {
+            tuple(row[c] for c in task_columns): row
+            for row in CallAttempt.objects.filter(_scope(first_day, "task__"))
+            .exclude(outcome="")
+            .order_by()
+            .values(*task_columns)
+            .annotate(
+                **_call_sums(),
+                contacted=Count("task_id", distinct=True, filter=decided & Q(outcome__in=d.CONTACT_OUTCOMES)),
+                refused=Count("task_id", distinct=True, filter=decided & Q(outcome__in=d.REFUSAL_OUTCOMES)),
+            )
+        }
+        histograms = _histograms(first_day, columns) if dimension in ("", *HISTOGRAM_DIMENSIONS) else {}
+        for row in counts:
+            values = tuple(row[c] for c in group)
+            call = calls.get(values, {})
+            key, label = _key_of(row, columns)
+            first, verified = histograms.get(values, ({}, {}))
+            yield StatsTaskDay(
+                window_start=row["window_start"],
+                window_end=row["window_end"],
+                dimension=dimension,
+                key=key,
+                label=label,
+                **{name: row[name] or 0 for name in TASK_FIELDS},
+                contacted=call.get("contacted", 0),
+                refused=call.get("refused", 0),
+                **{name: call.get(name, 0) for name in (*CALL_FIELDS, "handled")},
+                handling_seconds=_seconds(call.get("handling")),
+                first_call_minutes=first if histograms else None,
+                verified_minutes=verified if histograms else None,
+            )
+
+
+def _call_rows(first_day: dt.date | None) -> Iterable[StatsCallDay]:
+    """One row per (Beijing call day, window, agent or channel), "" for all calls of the day."""
+    for dimension, columns in [("", ()), *ATTEMPT_DIMENSIONS.items()]:
+        columns = columns[:1] if dimension == "agent" else columns
+        group = ("call_day", "task__window_start", *columns)
+        rows = (
+            CallAttempt.objects.filter(_scope(first_day, "task__"))
+            .exclude(outcome="")
+            .annotate(call_day=TruncDate("started_at", tzinfo=timezone.get_default_timezone()))
+            .order_by()
+            .values(*group)
+            .annotate(**_call_sums())
+        )
+        labels = _agent_labels() if dimension == "agent" else {}
+        for row in rows:
+            key, label = _key_of(row, columns)
+            yield StatsCallDay(
+                call_day=row["call_day"],
+                window_start=row["task__window_start"],
+                dimension=dimension,
+                key=key,
+                label=labels.get(row.get("agent_id"), label),
+                **{name: row[name] for name in (*CALL_FIELDS, "handled")},
+                handling_seconds=_seconds(row["handling"]),
+            )
+
+
+def _agent_labels() -> dict[int, str]:
+    """An agent's label as the live breakdown shows it: "王坐席 (username)", or the username."""
+    from django.contrib.auth import get_user_model
+
+    labels = {}
+    for pk, username, first, last in get_user_model().objects.values_list(
+        "pk", "username", "first_name", "last_name"
+    ):
+        name = f"{last or ''}{first or ''}".strip()
+        labels[pk] = f"{name} ({username})" if name else username
+    return labels
+
+
+def _flag_rows(first_day: dt.date | None) -> Iterable[StatsFlagDay]:
+    """Per (window, small dimension value, flag code): policies carrying the code, and of those how
+    many were not verified in time (the live `flag_reasons`, per day)."""
+    for dimension in ("", *HISTOGRAM_DIMENSIONS):
+        columns = POLICY_DIMENSIONS[dimension] if dimension else ()
+        group = ("window_start", "window_end", *columns, "policy__flags__code")
+        rows = (
+            CallbackTask.objects.filter(_scope(first_day))
+            .order_by()
+            .values(*group)
+            .annotate(
+                policies=Count("policy_id", distinct=True),
+                not_in_time=Count("policy_id", distinct=True, filter=d.NOT_IN_TIME),
+            )
+        )
+        for row in rows:
+            if row["policy__flags__code"] is None:  # a policy without flags (the join is a LEFT JOIN)
+                continue
+            key, label = _key_of(row, columns)
+            yield StatsFlagDay(
+                window_start=row["window_start"],
+                window_end=row["window_end"],
+                dimension=dimension,
+                key=key,
+                label=label,
+                code=row["policy__flags__code"],
+                policies=row["policies"],
+                not_in_time=row["not_in_time"],
+            )
+
+
+def _histograms(first_day: dt.date | None, columns: tuple[str, ...]) -> dict[tuple, tuple[dict, dict]]:
+    """{(window_start, window_end, *columns): ({minutes: tasks} to first call, … to verification)}:
+    minutes from 00:00 Beijing time of the receipt day, floored to BUCKET_MINUTES (medians.py)."""
+    out: dict[tuple, tuple[dict, dict]] = {}
+    tasks = CallbackTask.objects.filter(_scope(first_day), window_start__isnull=False).order_by()
+    ids_sql, ids_params = tasks.values("pk").query.sql_with_params()
+    policy_columns = [c.removeprefix("policy__") for c in columns]
+    sources = ["t.window_start", "t.window_end", *[f"p.{c}" for c in policy_columns]]
+    select = ", ".join(f"{column} AS c{i}" for i, column in enumerate(sources))
+    names = ", ".join(f"c{i}" for i in range(len(sources)))
+    for index, moment, source in (
+        (
+            0,
+            "a.first_at",
+            "JOIN (SELECT task_id, MIN(started_at) AS first_at FROM callback_callattempt "
+            f"WHERE task_id IN ({ids_sql}) GROUP BY task_id) a ON a.task_id = t.id",
+        ),
+        (1, "t.closed_at", ""),
+    ):
+        hours, hour_params = hours_since_receipt(moment, "t.window_start")
+        where = f"t.id IN ({ids_sql})" + (f" AND t.status = '{TaskStatus.COMPLETED}'" if index else "")
+        inner = (
+            f"SELECT {select}, {hours} AS v FROM callback_callbacktask t "
+            f"JOIN callback_policy p ON p.id = t.policy_id {source} WHERE {where}"
+        )
+        bucket = _floor(f"v * {60 // BUCKET_MINUTES}")
+        sql = (
+            f"SELECT {names}, {bucket} * {BUCKET_MINUTES} AS b, COUNT(*) FROM ({inner}) x "
+            f"GROUP BY {names}, b"
+        )
+        params = [*hour_params, *(ids_params if source else ()), *ids_params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for *values, minutes, n in cursor.fetchall():
+                key = tuple(_as_date(v) if i < 2 else v for i, v in enumerate(values))
+                out.setdefault(key, ({}, {}))[index][str(int(minutes))] = n
+    return out
+
+
+def _floor(expression: str) -> str:
+    if is_postgres():
+        return f"FLOOR({expression})::bigint"
+    return f"(CAST({expression} AS INTEGER) - (({expression}) < CAST({expression} AS INTEGER)))"
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
