@@ -89,8 +89,9 @@ PAGES: list[tuple[str, str]] = [
 ]
 # The statistics (callback/stats, issue #13): the page for a month and for a year (the default tab,
 # failures by reason), and each breakdown of the month. Figures are cached for STATS_CACHE_SECONDS
-# (60): run once as is (what supervisors get after the first request of a minute) and once with
-# STATS_CACHE_SECONDS=0 (every request computed afresh).
+# (60): run with STATS_CACHE_SECONDS=0 for every request computed afresh. The run rebuilds the
+# statistics roll-up first (callback/stats/rollup.py) and prints how long that took; --live-stats
+# measures the pages without it.
 STATS_BREAKDOWNS = ("branch", "salesperson", "channel", "product", "outlet", "agent", "call_channel", "time")
 PAGES += [
     ("stats month", "/stats/?preset=custom&first={month_ago}&last={today}"),
@@ -455,6 +456,9 @@ def main() -> None:
         "--explain", type=int, default=3, help="EXPLAIN ANALYZE the slowest query of the N slowest pages"
     )
     parser.add_argument("--fill-only", action="store_true", help="fill the data set and stop")
+    parser.add_argument(
+        "--live-stats", action="store_true", help="statistics from the live tables, without the roll-up"
+    )
     args = parser.parse_args()
     django.setup()
     from django.conf import settings
@@ -468,6 +472,16 @@ def main() -> None:
     if args.fill_only:
         return
     prepare_run()
+    from callback.models import StatsRefresh
+    from callback.stats import rollup
+
+    if args.live_stats:
+        StatsRefresh.objects.all().delete()  # no roll-up: every statistic from the live tables
+    elif args.only == "" or "stats" in args.only:
+        run = rollup.refresh(full=True)
+        print(
+            f"statistics roll-up, full refresh (the job's work, every day): {run.seconds:.1f} s, {run.rows} rows"
+        )
     base = baseline(args.repeat)
     print(f"baseline (bare SELECT … ORDER BY id LIMIT 50 of tasks with policies): p50 {base:.1f} ms")
     trivial = measure(Client(), "login page", "/accounts/login/", args.repeat)

@@ -21,16 +21,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from ..models import CallAttempt, CallbackTask, TaskStatus
-from ..models.stats import StatsCallDay, StatsFlagDay, StatsRefresh, StatsTaskDay
-from ..sql import is_postgres
+from ..models import CallAttempt, CallbackTask, TaskKind, TaskStatus
+from ..models.stats import StatsCallDay, StatsFlagDay, StatsRefresh, StatsTaskDay, TaskFacts
+from ..sql import analyze, is_postgres
 from . import definitions as d
-from .dimensions import ATTEMPT_DIMENSIONS, POLICY_DIMENSIONS
+from .dimensions import POLICY_DIMENSIONS
 from .medians import hours_since_receipt
 from .periods import CALL, Period, day_start
 
@@ -222,13 +223,14 @@ def refresh(*, full: bool = False, today: dt.date | None = None) -> StatsRefresh
     with transaction.atomic():
         _lock()
         for model in (StatsTaskDay, StatsCallDay, StatsFlagDay):
-            model.objects.filter(_scope(first_day)).delete()
+            model.objects.filter(_rows_scope(first_day)).delete()
         rows = 0
-        for batch in _chunks(_task_rows(first_day)):
+        _fill_facts(first_day)
+        for batch in _chunks(_task_rows()):
             rows += len(StatsTaskDay.objects.bulk_create(batch))
         for batch in _chunks(_call_rows(first_day)):
             rows += len(StatsCallDay.objects.bulk_create(batch))
-        for batch in _chunks(_flag_rows(first_day)):
+        for batch in _chunks(_flag_rows()):
             rows += len(StatsFlagDay.objects.bulk_create(batch))
     run.finished_at = timezone.now()
     run.rows = rows
@@ -251,9 +253,18 @@ def refresh_due(*, now: dt.datetime | None = None) -> StatsRefresh | None:
 def _scope(first_day: dt.date | None, prefix: str = "") -> Q:
     """The tasks (or with prefix "task__", their calls) whose free-look window started on `first_day`
     or later, or has not started (no receipt yet); every task when `first_day` is None."""
+    free_look = Q(**{f"{prefix}kind": TaskKind.FREE_LOOK})
+    if first_day is None:
+        return free_look
+    recent = Q(**{f"{prefix}window_start__gte": first_day}) | Q(**{f"{prefix}window_start__isnull": True})
+    return free_look & recent
+
+
+def _rows_scope(first_day: dt.date | None) -> Q:
+    """The roll-up rows a refresh from `first_day` rebuilds."""
     if first_day is None:
         return Q()
-    return Q(**{f"{prefix}window_start__gte": first_day}) | Q(**{f"{prefix}window_start__isnull": True})
+    return Q(window_start__gte=first_day) | Q(window_start__isnull=True)
 
 
 def _lock() -> None:
@@ -280,10 +291,6 @@ def _key_of(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[str, str]
     return ("" if key is None else str(key))[:64], (label or "")[:200]
 
 
-def _duration() -> ExpressionWrapper:
-    return ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
-
-
 def _seconds(value) -> float:
     if value is None:
         return 0.0
@@ -293,95 +300,119 @@ def _seconds(value) -> float:
 
 
 def _call_sums() -> dict[str, Any]:
+    """The closed calls' figures (the live `_attempt_counts`, as sums the roll-up can add up)."""
+    closed = ~Q(outcome="")
+    ended = closed & Q(ended_at__isnull=False)
+    duration = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
     return {
-        "calls": Count("pk"),
-        "contacts": Count("pk", filter=Q(outcome__in=d.CONTACT_OUTCOMES)),
-        "verified_calls": Count("pk", filter=Q(outcome__in=d.VERIFIED_OUTCOMES)),
-        "failed_calls": Count("pk", filter=Q(outcome__in=d.FAILED_OUTCOMES)),
-        "refusals": Count("pk", filter=Q(outcome__in=d.REFUSAL_OUTCOMES)),
-        "handled": Count("pk", filter=Q(ended_at__isnull=False)),
-        "handling": Sum(_duration(), filter=Q(ended_at__isnull=False)),
+        "calls": Count("pk", filter=closed),
+        "contacts": Count("pk", filter=closed & Q(outcome__in=d.CONTACT_OUTCOMES)),
+        "verified_calls": Count("pk", filter=closed & Q(outcome__in=d.VERIFIED_OUTCOMES)),
+        "failed_calls": Count("pk", filter=closed & Q(outcome__in=d.FAILED_OUTCOMES)),
+        "refusals": Count("pk", filter=closed & Q(outcome__in=d.REFUSAL_OUTCOMES)),
+        "handled": Count("pk", filter=ended),
+        "handling": Sum(duration, filter=ended),
     }
 
 
-def _task_rows(first_day: dt.date | None) -> Iterable[StatsTaskDay]:
+def _fill_facts(first_day: dt.date | None) -> None:
+    """The temporary table `TaskFacts`: each task in scope with the sums of its calls, in one pass."""
+    calls = (
+        CallAttempt.objects.filter(_scope(first_day, "task__"))
+        .order_by()
+        .values("task_id")
+        .annotate(first_at=Min("started_at"), **_call_sums())
+    )
+    calls_sql, calls_params = calls.query.sql_with_params()
+    tasks_sql, tasks_params = (
+        CallbackTask.objects.filter(_scope(first_day)).order_by().values("pk").query.sql_with_params()
+    )
+    sums = ", ".join(f"COALESCE(a.{name}, 0) AS {name}" for name in (*CALL_FIELDS, "handled"))
+    table = TaskFacts._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT t.id, t.policy_id, t.window_start, t.window_end, t.status, "
+            f"t.outcome, t.closed_at, t.deadline, a.first_at, {sums}, a.handling "
+            f"FROM callback_callbacktask t LEFT JOIN ({calls_sql}) a ON a.task_id = t.id "
+            f"WHERE t.id IN ({tasks_sql})",
+            [*calls_params, *tasks_params],
+        )
+        analyze(cursor, table)
+
+
+def _task_rows() -> Iterable[StatsTaskDay]:
     """One row per (window, dimension value), "" first: the selectors' task counts, the AAPOR cases
     and the calls on those tasks, and for the small dimensions the median histograms."""
+    decided = d.DECIDED
     for dimension, columns in [("", ()), *POLICY_DIMENSIONS.items()]:
         group = ("window_start", "window_end", *columns)
-        counts = (
-            CallbackTask.objects.filter(_scope(first_day))
-            .order_by()
+        rows = (
+            TaskFacts.objects.order_by()
             .values(*group)
-            .annotate(**d.task_aggregates())
-        )
-        task_columns = tuple(f"task__{c}" for c in group)
-        decided = Q(task__status__in=d.DECIDED_STATUSES)
-        calls = {
-            tuple(row[c] for c in task_columns): row
-            for row in CallAttempt.objects.filter(_scope(first_day, "task__"))
-            .exclude(outcome="")
-            .order_by()
-            .values(*task_columns)
             .annotate(
-                **_call_sums(),
-                contacted=Count("task_id", distinct=True, filter=decided & Q(outcome__in=d.CONTACT_OUTCOMES)),
-                refused=Count("task_id", distinct=True, filter=decided & Q(outcome__in=d.REFUSAL_OUTCOMES)),
+                **d.task_aggregates(),
+                **{f"total_{name}": Sum(name) for name in (*CALL_FIELDS, "handled", "handling")},
+                contacted=Count("pk", filter=decided & Q(contacts__gt=0)),
+                refused=Count("pk", filter=decided & Q(refusals__gt=0)),
             )
-        }
-        histograms = _histograms(first_day, columns) if dimension in ("", *HISTOGRAM_DIMENSIONS) else {}
-        for row in counts:
-            values = tuple(row[c] for c in group)
-            call = calls.get(values, {})
+        )
+        histograms = _histograms(columns) if dimension in ("", *HISTOGRAM_DIMENSIONS) else None
+        for row in rows:
             key, label = _key_of(row, columns)
-            first, verified = histograms.get(values, ({}, {}))
+            first, verified = (histograms or {}).get(tuple(row[c] for c in group), ({}, {}))
             yield StatsTaskDay(
                 window_start=row["window_start"],
                 window_end=row["window_end"],
                 dimension=dimension,
                 key=key,
                 label=label,
-                **{name: row[name] or 0 for name in TASK_FIELDS},
-                contacted=call.get("contacted", 0),
-                refused=call.get("refused", 0),
-                **{name: call.get(name, 0) for name in (*CALL_FIELDS, "handled")},
-                handling_seconds=_seconds(call.get("handling")),
-                first_call_minutes=first if histograms else None,
-                verified_minutes=verified if histograms else None,
+                **{name: row[name] or 0 for name in (*TASK_FIELDS, "contacted", "refused")},
+                **{name: row[f"total_{name}"] or 0 for name in (*CALL_FIELDS, "handled")},
+                handling_seconds=_seconds(row["total_handling"]),
+                first_call_minutes=first if histograms is not None else None,
+                verified_minutes=verified if histograms is not None else None,
             )
 
 
 def _call_rows(first_day: dt.date | None) -> Iterable[StatsCallDay]:
-    """One row per (Beijing call day, window, agent or channel), "" for all calls of the day."""
-    for dimension, columns in [("", ()), *ATTEMPT_DIMENSIONS.items()]:
-        columns = columns[:1] if dimension == "agent" else columns
-        group = ("call_day", "task__window_start", *columns)
-        rows = (
-            CallAttempt.objects.filter(_scope(first_day, "task__"))
-            .exclude(outcome="")
-            .annotate(call_day=TruncDate("started_at", tzinfo=timezone.get_default_timezone()))
-            .order_by()
-            .values(*group)
-            .annotate(**_call_sums())
-        )
-        labels = _agent_labels() if dimension == "agent" else {}
-        for row in rows:
-            key, label = _key_of(row, columns)
-            yield StatsCallDay(
-                call_day=row["call_day"],
-                window_start=row["task__window_start"],
-                dimension=dimension,
-                key=key,
-                label=labels.get(row.get("agent_id"), label),
-                **{name: row[name] for name in (*CALL_FIELDS, "handled")},
-                handling_seconds=_seconds(row["handling"]),
+    """One row per (Beijing call day, window, agent or channel), "" for all calls of the day: one pass
+    over the calls at the finest of these, added up here."""
+    rows = (
+        CallAttempt.objects.filter(_scope(first_day, "task__"))
+        .exclude(outcome="")
+        .annotate(call_day=TruncDate("started_at", tzinfo=timezone.get_default_timezone()))
+        .order_by()
+        .values("call_day", "task__window_start", "agent_id", "channel")
+        .annotate(**_call_sums())
+    )
+    labels = _agent_labels()
+    summed: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        for dimension, key, label in (
+            ("", "", ""),
+            (
+                "agent",
+                "" if row["agent_id"] is None else str(row["agent_id"]),
+                labels.get(row["agent_id"], ""),
+            ),
+            ("call_channel", row["channel"], ""),
+        ):
+            into = summed.setdefault(
+                (row["call_day"], row["task__window_start"], dimension, key),
+                {"label": label, "handling_seconds": 0.0, **dict.fromkeys((*CALL_FIELDS, "handled"), 0)},
             )
+            for name in (*CALL_FIELDS, "handled"):
+                into[name] += row[name]
+            into["handling_seconds"] += _seconds(row["handling"])
+    for (call_day, window_start, dimension, key), values in summed.items():
+        yield StatsCallDay(
+            call_day=call_day, window_start=window_start, dimension=dimension, key=key, **values
+        )
 
 
 def _agent_labels() -> dict[int, str]:
     """An agent's label as the live breakdown shows it: "王坐席 (username)", or the username."""
-    from django.contrib.auth import get_user_model
-
     labels = {}
     for pk, username, first, last in get_user_model().objects.values_list(
         "pk", "username", "first_name", "last_name"
@@ -391,14 +422,14 @@ def _agent_labels() -> dict[int, str]:
     return labels
 
 
-def _flag_rows(first_day: dt.date | None) -> Iterable[StatsFlagDay]:
+def _flag_rows() -> Iterable[StatsFlagDay]:
     """Per (window, small dimension value, flag code): policies carrying the code, and of those how
     many were not verified in time (the live `flag_reasons`, per day)."""
     for dimension in ("", *HISTOGRAM_DIMENSIONS):
         columns = POLICY_DIMENSIONS[dimension] if dimension else ()
         group = ("window_start", "window_end", *columns, "policy__flags__code")
         rows = (
-            CallbackTask.objects.filter(_scope(first_day))
+            TaskFacts.objects.filter(policy__flags__isnull=False)
             .order_by()
             .values(*group)
             .annotate(
@@ -407,8 +438,6 @@ def _flag_rows(first_day: dt.date | None) -> Iterable[StatsFlagDay]:
             )
         )
         for row in rows:
-            if row["policy__flags__code"] is None:  # a policy without flags (the join is a LEFT JOIN)
-                continue
             key, label = _key_of(row, columns)
             yield StatsFlagDay(
                 window_start=row["window_start"],
@@ -422,37 +451,26 @@ def _flag_rows(first_day: dt.date | None) -> Iterable[StatsFlagDay]:
             )
 
 
-def _histograms(first_day: dt.date | None, columns: tuple[str, ...]) -> dict[tuple, tuple[dict, dict]]:
+def _histograms(columns: tuple[str, ...]) -> dict[tuple, tuple[dict, dict]]:
     """{(window_start, window_end, *columns): ({minutes: tasks} to first call, … to verification)}:
-    minutes from 00:00 Beijing time of the receipt day, floored to BUCKET_MINUTES (medians.py)."""
+    minutes from 00:00 Beijing time of the receipt day (medians.py), floored to BUCKET_MINUTES."""
     out: dict[tuple, tuple[dict, dict]] = {}
-    tasks = CallbackTask.objects.filter(_scope(first_day), window_start__isnull=False).order_by()
-    ids_sql, ids_params = tasks.values("pk").query.sql_with_params()
-    policy_columns = [c.removeprefix("policy__") for c in columns]
-    sources = ["t.window_start", "t.window_end", *[f"p.{c}" for c in policy_columns]]
+    sources = ["t.window_start", "t.window_end", *[f"p.{c.removeprefix('policy__')}" for c in columns]]
     select = ", ".join(f"{column} AS c{i}" for i, column in enumerate(sources))
     names = ", ".join(f"c{i}" for i in range(len(sources)))
-    for index, moment, source in (
-        (
-            0,
-            "a.first_at",
-            "JOIN (SELECT task_id, MIN(started_at) AS first_at FROM callback_callattempt "
-            f"WHERE task_id IN ({ids_sql}) GROUP BY task_id) a ON a.task_id = t.id",
-        ),
-        (1, "t.closed_at", ""),
+    for index, moment, where in (
+        (0, "t.first_at", "t.first_at IS NOT NULL"),
+        (1, "t.closed_at", f"t.status = '{TaskStatus.COMPLETED}'"),
     ):
-        hours, hour_params = hours_since_receipt(moment, "t.window_start")
-        where = f"t.id IN ({ids_sql})" + (f" AND t.status = '{TaskStatus.COMPLETED}'" if index else "")
+        hours, params = hours_since_receipt(moment, "t.window_start")
         inner = (
-            f"SELECT {select}, {hours} AS v FROM callback_callbacktask t "
-            f"JOIN callback_policy p ON p.id = t.policy_id {source} WHERE {where}"
+            f"SELECT {select}, {hours} AS v FROM {TaskFacts._meta.db_table} t "
+            f"JOIN callback_policy p ON p.id = t.policy_id WHERE t.window_start IS NOT NULL AND {where}"
         )
         bucket = _floor(f"v * {60 // BUCKET_MINUTES}")
         sql = (
-            f"SELECT {names}, {bucket} * {BUCKET_MINUTES} AS b, COUNT(*) FROM ({inner}) x "
-            f"GROUP BY {names}, b"
+            f"SELECT {names}, {bucket} * {BUCKET_MINUTES} AS b, COUNT(*) FROM ({inner}) x GROUP BY {names}, b"
         )
-        params = [*hour_params, *(ids_params if source else ()), *ids_params]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for *values, minutes, n in cursor.fetchall():

@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
-from ..models import CallAttempt, CallbackTask, ContactFlag, Outlet
+from ..models import CallAttempt, CallbackTask, ContactFlag, Outlet, TaskKind
 from . import definitions as d
 from . import rollup
 from .dimensions import ATTEMPT_DIMENSIONS, POLICY_DIMENSIONS, TIME_UNITS
@@ -41,20 +41,19 @@ def _policy_filters(filters: Mapping[str, Any] | None, prefix: str = "") -> Q:
 def tasks(
     period: Period, filters: Mapping[str, Any] | None = None, *, base: QuerySet[CallbackTask] | None = None
 ) -> QuerySet[CallbackTask]:
-    """The period's in-scope policies (their callback tasks), under the breakdown filters.
+    """The period's in-scope policies (their free-look callback tasks; a back-book campaign's contact
+    verifications are not callbacks the rule counts), under the breakdown filters.
 
     Receipt basis: receipt signed in the period, i.e. the free-look window starts the day after
     (callback/schedule.free_look_window). Call basis: the window's last day is in the period.
     """
     filters = filters or {}
-    qs = CallbackTask.objects.all() if base is None else base
+    qs = (CallbackTask.objects.all() if base is None else base).filter(kind=TaskKind.FREE_LOOK)
     if period.basis == CALL:
         qs = qs.filter(window_end__gte=period.first, window_end__lte=period.last)
     else:
         one = dt.timedelta(days=1)
-        qs = CallbackTask.objects.filter(
-            window_start__gte=period.first + one, window_start__lte=period.last + one
-        )
+        qs = qs.filter(window_start__gte=period.first + one, window_start__lte=period.last + one)
     qs = qs.filter(_policy_filters(filters))
     if filters.get("agent"):
         qs = qs.filter(pk__in=CallAttempt.objects.filter(agent_id=filters["agent"]).values("task_id"))
@@ -72,6 +71,7 @@ def attempts(
     the calls started in the period (Beijing days)."""
     filters = filters or {}
     qs = (CallAttempt.objects.all() if base is None else base).exclude(outcome="")
+    qs = qs.filter(task__kind=TaskKind.FREE_LOOK)
     if period.basis == CALL:
         qs = qs.filter(started_at__gte=period.since, started_at__lt=period.until)
     else:
