@@ -209,6 +209,45 @@ def merge_answers(questions: list[Question], answers: list[dict], entry: dict) -
     return sorted(merged, key=lambda a: order.get(a.get("key"), 999))
 
 
+@dataclass
+class ConfirmingAnswers:
+    """A customer who confirms everything, walked through a script: what they said by question key (as
+    the API and `close_attempt` take it) and the judged entries (as stored on the attempt)."""
+
+    stated: dict[str, Any]
+    judged: list[dict]
+
+
+def confirming_answers(
+    *,
+    task: CallbackTask,
+    version: ScriptVersion | None,
+    caller=None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ConfirmingAnswers:
+    """Walk `version` for `task`'s policy as a customer who confirms everything would answer it
+    (`scripts.confirming_answer`), with `overrides` replacing answers by key: the demo's calls and the
+    tests' closings, each branch followed as the script says."""
+    overrides = overrides or {}
+    questions = questions_of(version)
+    by_key = {q.key: q for q in questions}
+    identity = identity_reference(task.policy)
+    today = timezone.localdate()
+    stated: dict[str, Any] = {}
+    judged: list[dict] = []
+    for _step in range(len(questions)):
+        state = scripts.walk(questions, judged)
+        if state.complete or state.ended_with:
+            break
+        question = by_key[state.current_key]
+        stated[question.key] = overrides.get(
+            question.key, scripts.confirming_answer(question, identity=identity, today=today)
+        )
+        entry = judge_answer(task=task, question=question, answer=stated[question.key], caller=caller)
+        judged = merge_answers(questions, judged, entry)
+    return ConfirmingAnswers(stated=stated, judged=judged)
+
+
 def check_script_allows(
     *, questions: list[Question], answers: list[dict], outcome: str
 ) -> scripts.ScriptState:

@@ -197,10 +197,13 @@ def route_queue(
 
 
 def sync_tasks(
-    *, policy_ids: Iterable[int] | None = None, scope_sql: str = "", now: dt.datetime | None = None
+    *,
+    policy_ids: Iterable[int] | None = None,
+    scope: sql.PolicyScope | None = None,
+    now: dt.datetime | None = None,
 ) -> int:
-    """Create or update the callback tasks of `policy_ids`, or of the policies a `scope_sql` subquery on
-    this connection selects (intake passes its staging table), or of all policies. Returns how many changed.
+    """Create or update the callback tasks of `policy_ids`, or of the policies of `scope` (intake passes
+    its staging table), or of all policies. Returns how many changed.
 
     One task per in-scope policy (the one-to-one key makes a second impossible, even for two imports
     racing). The back book gets none (通知 二(三)): a policy whose free-look window had already closed
@@ -216,6 +219,8 @@ def sync_tasks(
     The rules themselves stay the plain functions above, which the queue simulation also runs.
     """
     now = now or timezone.now()
+    if scope is not None and scope.ids is not None:
+        policy_ids = scope.ids
     if policy_ids is not None:
         policy_ids = sorted(set(policy_ids))
         if not policy_ids:
@@ -224,7 +229,7 @@ def sync_tasks(
         if sql.is_postgres():
             cursor.execute("SET LOCAL work_mem = '64MB'")  # the joins of a million policies sort in memory
         try:
-            _gather(cursor, policy_ids, scope_sql)
+            _gather(cursor, policy_ids, scope)
             _fill_ages(cursor, today=timezone.localdate(now))
             _fill_routes(cursor)
             _fill_windows(cursor)
@@ -265,9 +270,9 @@ _CALLABLE = (
 )
 
 
-def _gather(cursor, policy_ids: list[int] | None, scope_sql: str) -> None:
+def _gather(cursor, policy_ids: list[int] | None, policies: sql.PolicyScope | None) -> None:
     """hf_sync: one row per in-scope policy whose task is missing or still open, with what decides it."""
-    scope = f"AND p.id IN ({scope_sql})" if scope_sql else ""
+    scope = f"AND p.id IN ({policies.select_sql()})" if policies is not None and policy_ids is None else ""
     if policy_ids is not None:
         sql.create_temp_table(cursor, "hf_sync_scope", "policy_id bigint PRIMARY KEY")
         _fill(cursor, "hf_sync_scope", [(pk,) for pk in policy_ids])

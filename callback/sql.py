@@ -1,6 +1,13 @@
 """Small database helpers shared by the set-based modules (intake, screening, task sync, the claim)."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.db import connection
+
+from .models import Policy
 
 
 def is_postgres() -> bool:
@@ -34,3 +41,47 @@ def analyze(cursor, *tables: str) -> None:
     if is_postgres():
         for table in tables:
             cursor.execute(f"ANALYZE {table}")
+
+
+@dataclass(frozen=True)
+class PolicyScope:
+    """The policies a set-based step (screening, task sync) covers: the changed rows of an intake staging
+    table, the given ids, or every policy. Made from a table name or ids, never from SQL text: its SQL is
+    built here, the name quoted and the ids passed as parameters."""
+
+    staging_table: str = ""
+    ids: tuple[int, ...] | None = None  # with no staging table: None is every policy
+
+    @classmethod
+    def staging(cls, table_name: str) -> PolicyScope:
+        """The policies of a staging table's changed rows (its columns `policy_id` and `changed`)."""
+        return cls(staging_table=table_name)
+
+    @classmethod
+    def policies(cls, ids: Iterable[int] | None = None) -> PolicyScope:
+        """The policies `ids`; every policy when None."""
+        return cls(ids=None if ids is None else tuple(dict.fromkeys(ids)))
+
+    @property
+    def is_staged(self) -> bool:
+        return bool(self.staging_table)
+
+    def select_sql(self) -> str:
+        """A subquery of the scope's policy ids, for a staging table or every policy (ids are inserted)."""
+        if self.ids is not None:
+            raise ValueError("a scope of ids is inserted into a table (insert_into), not selected")
+        if self.is_staged:
+            return f"SELECT policy_id FROM {connection.ops.quote_name(self.staging_table)} WHERE changed"
+        return f"SELECT id FROM {connection.ops.quote_name(Policy._meta.db_table)}"
+
+    def insert_into(self, cursor, table: str, *, chunk: int = 5000) -> None:
+        """The scope's policy ids into `table`, whose only column is a primary key `policy_id`."""
+        target = connection.ops.quote_name(table)
+        if self.ids is None:
+            cursor.execute(f"INSERT INTO {target} (policy_id) {self.select_sql()}")
+            return
+        for start in range(0, len(self.ids), chunk):
+            cursor.executemany(
+                f"INSERT INTO {target} (policy_id) VALUES (%s) ON CONFLICT DO NOTHING",
+                [(pk,) for pk in self.ids[start : start + chunk]],
+            )

@@ -207,6 +207,32 @@ class TestBranching:
         assert state.current_key == "phone_own" and not state.issues
 
 
+class TestConfirmingAnswer:
+    """The answers of a customer who confirms everything (the demo's verified calls, the tests' closings)."""
+
+    IDENTITY = {"birth_date": dt.date(1960, 9, 8), "id_no": "130426196009081436"}
+    TODAY = dt.date(2026, 11, 25)
+
+    @pytest.mark.parametrize("spec", default_scripts(), ids=lambda spec: spec["code"])
+    def test_confirming_every_question_of_a_default_script_verifies_the_call(self, spec):
+        questions = spec["questions"]
+        by_key = {q.key: q for q in questions}
+        entries: list[dict] = []
+        state = scripts.walk(questions, entries)
+        while not state.complete and not state.ended_with:
+            question = by_key[state.current_key]
+            stated = scripts.confirming_answer(question, identity=self.IDENTITY, today=self.TODAY)
+            result = scripts.evaluate(question, stated, identity=self.IDENTITY)
+            entries.append({"key": question.key, "answer": result.value, "passed": result.passed})
+            state = scripts.walk(questions, entries)
+        assert state.all_passed and state.suggested_outcome == "verified"
+
+    def test_a_question_that_passes_on_no_is_confirmed_with_no(self):
+        question = Q("agent_present", "yes_no", "回访时销售人员是否在旁？", passing_answers=["no"])
+        assert scripts.confirming_answer(question, identity=self.IDENTITY, today=self.TODAY) == "no"
+        assert scripts.evaluate(question, "no").passed
+
+
 class TestPublishing:
     def test_default_scripts_are_publishable(self):
         for spec in default_scripts():

@@ -267,6 +267,23 @@ def evaluate(question: QuestionLike, answer: Any, *, identity: Mapping[str, Any]
     raise ScriptError(_("Unknown question kind “%(kind)s”.") % {"kind": kind})
 
 
+def confirming_answer(question: QuestionLike, *, identity: Mapping[str, Any], today: dt.date) -> Any:
+    """What a customer who confirms everything says to `question` (the demo's calls, the tests): the
+    first passing answer, else yes, the first choice, today or "无"; the policy's own identity details.
+
+    `identity`: {"birth_date": date, "id_no": str} from the policy, as `evaluate` takes it.
+    """
+    if question.kind == "identity":
+        return {"birth_date": str(identity.get("birth_date")), "id_last6": (identity.get("id_no") or "")[-6:]}
+    usual = {
+        "yes_no": YES,
+        "choice": (question.choices or [""])[0],
+        "date": today.isoformat(),
+        "text": "无",
+    }[question.kind]
+    return (list(question.passing_answers or []) or [usual])[0]
+
+
 # ---------------------------------------------------------------- branching
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from ..models import ECallbackLink, ECallbackSettings, PhoneOnlyRule
+from .read_only import ReadOnlyAdmin
 
 
 @admin.register(ECallbackSettings)
@@ -24,18 +25,9 @@ class PhoneOnlyRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ECallbackLink)
-class ECallbackLinkAdmin(admin.ModelAdmin):
+class ECallbackLinkAdmin(ReadOnlyAdmin):
     """Read-only: links are evidence, made and moved only by the e-callback service."""
 
     list_display = ["task", "status", "sent_at", "fallback_at", "identity_method", "completed_at"]
     list_filter = ["status"]
     exclude = ["token_hash"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

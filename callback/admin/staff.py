@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..audit import record_audit
 from ..models import CallbackTask, FreeLookRule, Holiday, Queue, RetryRule, RoutingRule, StaffProfile, Team
+from .read_only import ReadOnlyAdmin
 
 
 class RoutingRuleInline(admin.TabularInline):
@@ -100,7 +101,7 @@ class RetryRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallbackTask)
-class CallbackTaskAdmin(admin.ModelAdmin):
+class CallbackTaskAdmin(ReadOnlyAdmin):
     """Read-only: tasks change through the queue, the API and the review actions, never by hand."""
 
     list_display = [
@@ -116,12 +117,3 @@ class CallbackTaskAdmin(admin.ModelAdmin):
     list_filter = ["status", "queue", "outcome"]
     search_fields = ["policy__policy_no"]
     list_select_related = ["policy", "queue", "holder"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

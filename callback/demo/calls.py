@@ -10,42 +10,14 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from verification import scripts
 from verification.vocab import Outcome
 
 from .. import outcomes
 from ..models import CallAttempt, CallbackTask, Policy, Queue, TaskStatus
 from ..queue import lease_length
-from ..script_for_policy import identity_reference, version_for_policy
-from ..workspace import questions_of
+from ..script_for_policy import version_for_policy
 
 DEMO_TASKS = 3
-
-
-def scripted_answers(*, task: CallbackTask, agent, version, overrides: dict | None = None) -> list[dict]:
-    """Answers to `version` as a customer would give them: passing ones unless `overrides` says otherwise."""
-    overrides = overrides or {}
-    questions = questions_of(version)
-    by_key = {q.key: q for q in questions}
-    identity = identity_reference(task.policy)
-    answers: list[dict] = []
-    for _ in range(len(questions)):
-        state = scripts.walk(questions, answers)
-        if state.complete or state.ended_with:
-            break
-        question = by_key[state.current_key]
-        default = {
-            "yes_no": "yes",
-            "choice": (question.passing_answers or question.choices or [""])[0],
-            "text": "无",
-            "date": timezone.localdate().isoformat(),
-            "identity": {"birth_date": str(identity["birth_date"]), "id_last6": identity["id_no"][-6:]},
-        }[question.kind]
-        entry = outcomes.judge_answer(
-            task=task, question=question, answer=overrides.get(question.key, default), caller=agent
-        )
-        answers = outcomes.merge_answers(questions, answers, entry)
-    return answers
 
 
 def _demo_tasks() -> list[CallbackTask]:
@@ -145,7 +117,9 @@ def seed(users) -> None:
         answers = (
             []
             if overrides is None
-            else scripted_answers(task=task, agent=who, version=version, overrides=overrides)
+            else outcomes.confirming_answers(
+                task=task, version=version, caller=who, overrides=overrides
+            ).judged
         )
         _record(
             task=task,

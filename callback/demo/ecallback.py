@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from verification.vocab import Channel, Gender, IdType, PartyRole, PaymentFrequency, ProductType, Relation
 
-from ..ecallback import codes, flow, offer_ecallback
+from ..ecallback import answering, codes, identity, offer_ecallback
 from ..models import (
     CodePurpose,
     ECallbackLink,
@@ -105,7 +105,7 @@ def _finish(link: ECallbackLink, *, outcome: str, now: dt.datetime) -> None:
     """Walk a link through the applicant's steps with codes issued here (no SMS needed)."""
     _row, code = codes.issue(link=link, purpose=CodePurpose.IDENTITY, minutes=10, now=now)
     applicant = link.task.policy.applicant
-    flow.prove_identity(
+    identity.prove_identity(
         link=link,
         code=code,
         method="id_last6",
@@ -116,7 +116,7 @@ def _finish(link: ECallbackLink, *, outcome: str, now: dt.datetime) -> None:
     )
     link.refresh_from_db()
     data = {"disclosures_read": "1"}
-    for item in flow.form_questions(link):
+    for item in answering.form_questions(link):
         question = item.question
         answer = {"yes_no": "yes", "date": "2026-11-20", "text": "没有疑问"}.get(question.kind)
         if question.kind == "choice":
@@ -124,11 +124,11 @@ def _finish(link: ECallbackLink, *, outcome: str, now: dt.datetime) -> None:
         if outcome == "review" and question.key == "premium_understood":
             answer = "no"
         data[f"q_{question.key}"] = answer
-    flow.submit_answers(link=link, data=data, ip="223.104.3.18", now=now + dt.timedelta(minutes=4))
+    answering.submit_answers(link=link, data=data, ip="223.104.3.18", now=now + dt.timedelta(minutes=4))
     if outcome == "verified":
         signed = now + dt.timedelta(minutes=5)
         _row, code = codes.issue(link=link, purpose=CodePurpose.SIGNATURE, minutes=10, now=signed)
-        flow.sign(link=link, code=code, ip="223.104.3.18", user_agent=DEVICE, now=signed)
+        answering.sign(link=link, code=code, ip="223.104.3.18", user_agent=DEVICE, now=signed)
 
 
 @transaction.atomic

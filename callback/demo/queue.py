@@ -23,11 +23,10 @@ from ..models import (
     TaskStatus,
     Team,
 )
-from ..outcomes import AttemptError, close_attempt
+from ..outcomes import AttemptError, close_attempt, confirming_answers
 from ..schedule import CallingHours, load_holidays, sync_tasks
 from ..script_for_policy import version_for_policy
 from ..sweep import sweep
-from .calls import scripted_answers
 
 # 2026 public holidays as announced by the State Council (国务院办公厅关于2026年部分节假日安排的通知).
 # Make-up working days are not modelled: on those weekend days the weekend calling hours apply.
@@ -185,12 +184,12 @@ def _shape_tasks(users, now: dt.datetime) -> None:
         kwargs = {}
         if outcome == Outcome.VERIFIED_WITH_ISSUES and (version := version_for_policy(task.policy)):
             # Answered through the script, one answer failing: the close the script allows.
-            answers = scripted_answers(
+            answers = confirming_answers(
                 task=task,
-                agent=agent,
                 version=version,
+                caller=agent,
                 overrides={"premium_understood": "no", "premium_understood_explained": "no"},
-            )
+            ).judged
             kwargs["attempt"] = CallAttempt(task=task, agent=agent, script_version=version, answers=answers)
         attempt(task, agent, outcome, now - dt.timedelta(hours=1), notes=note, **kwargs)
 

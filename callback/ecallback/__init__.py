@@ -4,9 +4,14 @@ queue takes what is left (docs/ecallback.md).
 The rest of Huifang calls these: `offer_ecallback` (offer a task an e-callback: link SMS, the phone
 queue waits until the fallback time) and `sweep_ecallbacks` (offers, reminders, fallbacks; run by
 callback/sweep.py).
+
+The applicant's steps, one module each: `offer` (the link SMS, back to the phone queue), `identity`
+(SMS code + id tail or birth date), `answering` (the script as a form, the signature), `call_request`
+("I'd rather be called"), `disclosure` (the policy summary and disclosures the pages show); `steps`
+holds what they share (errors, audit, SMS codes, closing through callback/outcomes.py).
 """
 
-from .flow import offer_ecallback
+from .offer import offer_ecallback
 from .sweep import sweep_ecallbacks
 
 __all__ = ["offer_ecallback", "sweep_ecallbacks"]

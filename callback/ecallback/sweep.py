@@ -17,7 +17,7 @@ from ..models import CallbackTask, ECallbackLink, LinkStatus, TaskStatus
 from ..models.ecallback import LIVE_LINK_STATUSES
 from ..script_for_policy import covered_by_a_script_q
 from . import rules, sms
-from .flow import offer_ecallback, send_to_phone_queue
+from .offer import offer_ecallback, send_to_phone_queue
 
 OFFERS_PER_SWEEP = 500
 REDACT_LINK = re.compile(r"/e/[\w-]{20,}/")

@@ -99,7 +99,7 @@ def merge_policies(
             sql.analyze(cursor, _P, _PT)
 
         # Screening of the changed policies: their row defects, registry matches, shared numbers.
-        cursor.execute(f"INSERT INTO {screening.SCOPE} SELECT policy_id FROM {S_POLICY} WHERE changed")
+        changed = sql.PolicyScope.staging(S_POLICY)
         cursor.execute(
             f"INSERT INTO {screening.WANT} SELECT s.policy_id, f.party, f.field, f.code, f.detail "
             f"FROM {S_FLAG} f JOIN {S_POLICY} s ON s.line = f.line WHERE s.changed"
@@ -111,14 +111,14 @@ def merge_policies(
             f"WHERE role = 'applicant' AND phone_e164 <> '') n "
             f"WHERE NOT EXISTS (SELECT 1 FROM {numbers} k WHERE k.number = n.e)"
         )
-        raised, resolved = screening.screen(cursor, row_codes=True, now=now)
+        raised, resolved = screening.screen(cursor, changed, row_codes=True, now=now)
         result.flags_raised.update(raised)
         result.flags_resolved.update(resolved)
 
         if created + updated and not dry_run:
             # Callback tasks in the same transaction: a policy is never committed without its task.
             started = time.monotonic()
-            schedule.sync_tasks(scope_sql=f"SELECT policy_id FROM {S_POLICY} WHERE changed", now=now)
+            schedule.sync_tasks(scope=changed, now=now)
             result.seconds["tasks"] = time.monotonic() - started
         if with_items:
             _collect_items(cursor, result, unchanged_items)

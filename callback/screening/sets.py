@@ -23,7 +23,7 @@ from django.utils import timezone
 from verification.vocab import FlagCode
 
 from ..models import FLAG_DETAIL_LENGTH, Agent, ContactFlag, Outlet, Party, Policy, RegistryPhone
-from ..sql import analyze, create_temp_table
+from ..sql import PolicyScope, analyze, create_temp_table
 from .rules import (
     CORRECTED_BY_IMPORT,
     OUTLET_CHANNELS,
@@ -196,18 +196,6 @@ def reconcile(cursor, *, codes: Iterable[str], scope_sql: str, now: dt.datetime)
     return raised, resolved
 
 
-def _fill_scope(cursor, policy_ids: Iterable[int] | None) -> None:
-    if policy_ids is None:
-        cursor.execute(f"INSERT INTO {SCOPE} SELECT id FROM {_P}")
-        return
-    ids = list(policy_ids)
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        cursor.executemany(
-            f"INSERT INTO {SCOPE} (policy_id) VALUES (%s) ON CONFLICT DO NOTHING", [(i,) for i in chunk]
-        )
-
-
 def _fill_numbers_of_scope(cursor) -> None:
     cursor.execute(
         f"INSERT INTO {NUMBERS} SELECT DISTINCT n.number FROM ({applicant_numbers_sql()}) n "
@@ -226,24 +214,28 @@ def rescreen(
     With `row_codes`, each policy's own fields are judged again too (a single edit; not for bulk).
     """
     now = timezone.now()
+    scope = PolicyScope.policies(policy_ids)
     with connection.cursor() as cursor:
         prepare_tables(cursor)
-        _fill_scope(cursor, policy_ids)
         if row_codes:
-            _want_row_flags_from_db(cursor, policy_ids)
-        _fill_numbers_of_scope(cursor)
+            _want_row_flags_from_db(cursor, scope.ids)
         for number in set(extra_numbers) - {""}:
             cursor.execute(f"INSERT INTO {NUMBERS} (number) VALUES (%s) ON CONFLICT DO NOTHING", [number])
-        raised, resolved = screen(cursor, row_codes=row_codes, now=now)
+        raised, resolved = screen(cursor, scope, row_codes=row_codes, now=now)
     return {"flags_raised": dict(raised), "flags_resolved": dict(resolved)}
 
 
-def screen(cursor, *, row_codes: bool, now: dt.datetime) -> tuple[Counter, Counter]:
-    """Screen the policies in SCOPE: the registry codes, `phone_shared` for the numbers in NUMBERS, and
-    (with `row_codes`) the row flags the caller put into WANT; reconcile them with the live flags.
+def screen(cursor, scope: PolicyScope, *, row_codes: bool, now: dt.datetime) -> tuple[Counter, Counter]:
+    """Screen the policies of `scope`: the registry codes, `phone_shared` for the numbers whose sharing
+    may have changed, and (with `row_codes`) the row flags the caller put into WANT; reconcile them with
+    the live flags. The numbers are those the caller put into NUMBERS and, for stored policies, the
+    scope's own (a staged scope's caller knows its old and new numbers, and the merge has replaced them).
 
     Returns (raised per code, resolved per code). The one sequence behind a re-screen and an import.
     """
+    scope.insert_into(cursor, SCOPE)
+    if not scope.is_staged:
+        _fill_numbers_of_scope(cursor)
     want_registry_flags(cursor)
     shared_scope = want_shared_flags(cursor, threshold=settings.PHONE_SHARED_THRESHOLD)
     codes = REGISTRY_CODES + (ROW_CODES if row_codes else ())

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..audit import client_ip
-from ..ecallback import flow
+from ..ecallback import answering, call_request, disclosure, identity, steps
 from ..ecallback.codes import CodeRateLimited
 from ..ecallback.links import find_link
 from ..ecallback.receipt import receipt_pdf
@@ -61,7 +61,7 @@ def start(request, token):
         return redirect("ecallback_answers", token)
     message = ""
     if request.method == "POST":
-        proof = flow.prove_identity(
+        proof = identity.prove_identity(
             link=link,
             code=request.POST.get("code", ""),
             method=request.POST.get("method", ""),
@@ -85,7 +85,7 @@ def send_code(request, token):
     signing = _proven(request, link) and link.status == LinkStatus.IDENTIFIED and link.answered_at
     purpose = CodePurpose.SIGNATURE if signing else CodePurpose.IDENTITY
     try:
-        flow.send_code(link=link, purpose=purpose, ip=client_ip(request))
+        steps.send_code(link=link, purpose=purpose, ip=client_ip(request))
         request.session["ecallback_notice"] = _("A code was sent to the mobile number on your policy.")
     except CodeRateLimited as exc:
         request.session["ecallback_notice"] = str(exc)
@@ -108,12 +108,12 @@ def answers(request, token):
         return redirect("ecallback_start", token)
     if link.answered_at:
         return redirect("ecallback_sign", token)
-    questions = flow.form_questions(link)
+    questions = answering.form_questions(link)
     disclosures_missing = False
     if request.method == "POST":
         try:
-            result, questions = flow.submit_answers(link=link, data=request.POST, ip=client_ip(request))
-        except flow.ECallbackError as exc:
+            result, questions = answering.submit_answers(link=link, data=request.POST, ip=client_ip(request))
+        except steps.ECallbackError as exc:
             return _page(request, "message.html", link, token, message=str(exc))
         if result == "sign":
             return redirect("ecallback_sign", token)
@@ -125,8 +125,8 @@ def answers(request, token):
         "answers.html",
         link,
         token,
-        summary=flow.policy_summary(link),
-        disclosures=flow.disclosures(link),
+        summary=disclosure.policy_summary(link),
+        disclosures=disclosure.disclosures(link),
         questions=questions,
         disclosures_missing=disclosures_missing,
         submitted=request.method == "POST",
@@ -143,8 +143,8 @@ def sign(request, token):
     message = request.session.pop("ecallback_notice", "")
     if request.method == "POST":
         try:
-            proof = flow.sign(link=link, code=request.POST.get("code", ""), **_evidence(request))
-        except flow.ECallbackError as exc:
+            proof = answering.sign(link=link, code=request.POST.get("code", ""), **_evidence(request))
+        except steps.ECallbackError as exc:
             return _page(request, "message.html", link, token, message=str(exc))
         if proof.locked:
             return _page(request, "locked.html", link, token, status=403)
@@ -191,13 +191,13 @@ def call_me(request, token):
             message = _("Choose a time.")
         else:
             try:
-                flow.request_call(link=link, at=at, **_evidence(request))
-            except flow.ECallbackError as exc:
+                call_request.request_call(link=link, at=at, **_evidence(request))
+            except steps.ECallbackError as exc:
                 message = str(exc)
             else:
                 _remember(request, link, CALLED_KEY)
                 return redirect("ecallback_done", token)
-    slots = flow.call_slots(link)
+    slots = call_request.call_slots(link)
     return _page(request, "call.html", link, token, slots=slots, message=message, now=timezone.now())
 
 

@@ -63,14 +63,18 @@ def dashboard(request):
     return render(request, template, {"board": board, "fallback_counts": fallback_live_counts(board)})
 
 
+def _filtered_tasks(request):
+    """The task list's form, its filters in use, the tasks they select and a statistics drill-down."""
+    form = TaskFilterForm(request.GET or None)
+    filters = {k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
+    tasks = supervision.task_list(**filters)
+    drill = drill_of(request.GET)
+    return form, filters, drilled_tasks(drill, tasks) if drill else tasks, drill
+
+
 @role_required(SUPERVISOR, ADMIN)
 def task_list(request):
-    form = TaskFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    tasks = supervision.task_list(**{k: v for k, v in filters.items() if v})
-    drill = drill_of(request.GET)
-    if drill:
-        tasks = drilled_tasks(drill, tasks)
+    form, filters, tasks, drill = _filtered_tasks(request)
     page = LongListPaginator(tasks, 50).get_page(request.GET.get("page"))
     supervision.with_masked_applicants(page)
     # Reviews are judged by ear: each task under review carries its calls' recordings.
@@ -81,7 +85,7 @@ def task_list(request):
         user=request.user,
         action="view_task_list",
         detail={
-            **{k: str(v) for k, v in filters.items() if v},
+            **{k: str(v) for k, v in filters.items()},
             **({"stats": drill.audit()} if drill else {}),
         },
         request=request,
@@ -98,16 +102,11 @@ def task_list(request):
 @role_required(SUPERVISOR, ADMIN)
 def task_export(request):
     """The task list under its filters (and a statistics drill-down) as CSV or XLSX; audited."""
-    form = TaskFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    tasks = supervision.task_list(**{k: v for k, v in filters.items() if v})
-    drill = drill_of(request.GET)
-    if drill:
-        tasks = drilled_tasks(drill, tasks)
+    _, filters, tasks, drill = _filtered_tasks(request)
     rows = exports.task_export_rows(tasks=tasks)
     audit = {
         "action": "export_tasks",
-        "filter": {**{k: str(v) for k, v in filters.items() if v}, **(drill.audit() if drill else {})},
+        "filter": {**{k: str(v) for k, v in filters.items()}, **(drill.audit() if drill else {})},
     }
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     return table_response(

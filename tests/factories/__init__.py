@@ -80,47 +80,37 @@ class PartyFactory(factory.django.DjangoModelFactory):
     relation = Relation.SELF
 
 
-class AgentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = models.Agent
-        django_get_or_create = ("agent_code",)
-
-    agent_code = factory.Sequence(lambda n: f"A{n:06d}")
-    name = "徐磊"
-    mobile = "18628898923"
-    branch_code = "B1101"
-    channel = Channel.AGENCY
+def _found_by_code(model, code_field: str, codes: str, **fields) -> type[factory.django.DjangoModelFactory]:
+    """A factory for a row that is made once and found again by its code (registries, teams, queues),
+    the codes numbered from the format `codes`."""
+    meta = type("Meta", (), {"model": model, "django_get_or_create": (code_field,)})
+    attributes = {"Meta": meta, code_field: factory.Sequence(codes.format), **fields}
+    return type(f"{model.__name__}Factory", (factory.django.DjangoModelFactory,), attributes)
 
 
-class OutletFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = models.Outlet
-        django_get_or_create = ("outlet_code",)
-
-    outlet_code = factory.Sequence(lambda n: f"O{n:05d}")
-    name = "中国邮政储蓄银行朝阳区第0营业所"
-    institution = "中国邮政储蓄银行"
-    phones = "010-71867825"
-    address = "北京市朝阳区建国路380号9栋1104室"
-    branch_code = "B1101"
-
-
-class TeamFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = models.Team
-        django_get_or_create = ("name",)
-
-    name = factory.Sequence(lambda n: f"回访{n}组")
-
-
-class QueueFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = models.Queue
-        django_get_or_create = ("code",)
-
-    code = factory.Sequence(lambda n: f"queue-{n}")
-    name = factory.Sequence(lambda n: f"回访队列{n}")
-    is_default = True
+AgentFactory = _found_by_code(
+    models.Agent,
+    "agent_code",
+    "A{:06d}",
+    name="徐磊",
+    mobile="18628898923",
+    branch_code="B1101",
+    channel=Channel.AGENCY,
+)
+OutletFactory = _found_by_code(
+    models.Outlet,
+    "outlet_code",
+    "O{:05d}",
+    name="中国邮政储蓄银行朝阳区第0营业所",
+    institution="中国邮政储蓄银行",
+    phones="010-71867825",
+    address="北京市朝阳区建国路380号9栋1104室",
+    branch_code="B1101",
+)
+TeamFactory = _found_by_code(models.Team, "name", "回访{}组")
+QueueFactory = _found_by_code(
+    models.Queue, "code", "queue-{}", name=factory.Sequence("回访队列{}".format), is_default=True
+)
 
 
 class CallbackTaskFactory(factory.django.DjangoModelFactory):

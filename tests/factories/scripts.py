@@ -34,28 +34,8 @@ def passing_answers(task, overrides: dict | None = None) -> dict:
     """What a customer who confirms everything says to the script covering `task`'s policy, by
     question key, as the API and `outcomes.close_attempt` take them (`overrides` replace answers)."""
     from callback import outcomes
-    from callback.script_for_policy import identity_reference, version_for_policy
-    from verification import scripts
+    from callback.script_for_policy import version_for_policy
 
-    overrides = overrides or {}
-    questions = outcomes.questions_of(version_for_policy(task.policy))
-    by_key = {q.key: q for q in questions}
-    identity = identity_reference(task.policy)
-    raw: dict = {}
-    entries: list[dict] = []
-    for _ in range(len(questions)):
-        state = scripts.walk(questions, entries)
-        if state.complete or state.ended_with:
-            break
-        question = by_key[state.current_key]
-        default = {
-            "yes_no": "yes",
-            "choice": (question.passing_answers or question.choices or [""])[0],
-            "text": "无",
-            "date": "2026-11-20",
-            "identity": {"birth_date": str(identity["birth_date"]), "id_last6": identity["id_no"][-6:]},
-        }[question.kind]
-        raw[question.key] = overrides.get(question.key, default)
-        entry = outcomes.judge_answer(task=task, question=question, answer=raw[question.key])
-        entries = outcomes.merge_answers(questions, entries, entry)
-    return raw
+    return outcomes.confirming_answers(
+        task=task, version=version_for_policy(task.policy), overrides=overrides
+    ).stated
