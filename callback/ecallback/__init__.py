@@ -2,11 +2,12 @@
 queue takes what is left (docs/ecallback.md).
 
 The rest of Huifang calls these: `offer_ecallback` (offer a task an e-callback: link SMS, the phone
-queue waits until the fallback time) and `sweep_ecallbacks` (offers, reminders, fallbacks; run by
+queue waits until the fallback time), `cannot_offer` (why a task cannot have one, in words: the
+fallback channels record it) and `sweep_ecallbacks` (offers, reminders, fallbacks; run by
 callback/sweep.py).
 """
 
-from .flow import offer_ecallback
+from .flow import cannot_offer, offer_ecallback
 from .sweep import sweep_ecallbacks
 
-__all__ = ["offer_ecallback", "sweep_ecallbacks"]
+__all__ = ["cannot_offer", "offer_ecallback", "sweep_ecallbacks"]
