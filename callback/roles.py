@@ -48,7 +48,7 @@ _ADMIN_CONFIG_MODELS = [
     "verification.question",
     "auth.user",
 ]
-_CONFIG_SETTING_MODELS = ["callback.freelookrule", "callback.retryrule"]
+_CONFIG_SETTING_MODELS = ["callback.freelookrule", "callback.retryrule", "callback.fallbackrule"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     AGENT: ["callback.work_callbacktask", "callback.add_callattempt"],

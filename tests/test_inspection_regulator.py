@@ -24,12 +24,17 @@ def _at(day: dt.date, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)), timezone.get_default_timezone())
 
 
-def _policy(no, branch, taken_in, *, in_scope=True, task_status=None, window_end=None):
+def _policy(no, branch, taken_in, *, in_scope=True, task_status=None, window_end=None, closed=None):
     policy = PolicyFactory(policy_no=no, branch_code=branch, in_scope=in_scope)
     PartyFactory(policy=policy)
     Policy.objects.filter(pk=policy.pk).update(created_at=_at(taken_in))
     if task_status:
-        CallbackTaskFactory(policy=policy, status=task_status, window_end=window_end)
+        CallbackTaskFactory(
+            policy=policy,
+            status=task_status,
+            window_end=window_end,
+            closed_at=_at(closed) if closed else None,
+        )
     return policy
 
 
@@ -49,7 +54,12 @@ def book(db):
     _flag(n1, FlagCode.MOBILE_INVALID, FlagStatus.RESOLVED, closed=dt.date(2026, 3, 6))
     _flag(n1, FlagCode.ADDRESS_INCOMPLETE)
     _policy(
-        "N2", "B1", dt.date(2026, 3, 31), task_status=TaskStatus.COMPLETED, window_end=dt.date(2026, 3, 20)
+        "N2",
+        "B1",
+        dt.date(2026, 3, 31),
+        task_status=TaskStatus.COMPLETED,
+        window_end=dt.date(2026, 3, 20),
+        closed=dt.date(2026, 3, 12),
     )
     h1 = _policy("H1", "B1", dt.date(2026, 3, 15))  # in scope, no free-look task: historical
     _flag(h1, FlagCode.MOBILE_INVALID)
@@ -130,3 +140,91 @@ def test_pages_workbooks_audit_and_roles(book, client, supervisor_user, agent_us
     client.force_login(agent_user)
     assert client.get(reverse("regulator_tables")).status_code == 403
     assert client.get(reverse("branch_inspection"), {"branch": "B1"}).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------
+# The callback figures are the statistics page's: one definition of "verified in time".
+
+
+@pytest.fixture
+def callbacks(db):
+    """Free-look windows closing in March 2026, with known results (and one in April)."""
+    march = [
+        # branch, status, window's last day, closed on
+        ("B1", TaskStatus.COMPLETED, dt.date(2026, 3, 10), dt.date(2026, 3, 5)),  # in time
+        ("B1", TaskStatus.COMPLETED, dt.date(2026, 3, 10), dt.date(2026, 3, 14)),  # verified late
+        ("B1", TaskStatus.FAILED, dt.date(2026, 3, 12), dt.date(2026, 3, 8)),
+        ("B1", TaskStatus.EXPIRED, dt.date(2026, 3, 15), dt.date(2026, 3, 16)),
+        ("B1", TaskStatus.REVIEW, dt.date(2026, 3, 18), None),  # not decided yet
+        ("B1", TaskStatus.OPEN, dt.date(2026, 3, 30), None),  # not decided yet
+        ("B2", TaskStatus.COMPLETED, dt.date(2026, 3, 3), dt.date(2026, 3, 1)),
+        ("B2", TaskStatus.COMPLETED, dt.date(2026, 3, 31), dt.date(2026, 3, 20)),
+        ("B2", TaskStatus.EXPIRED, dt.date(2026, 3, 31), dt.date(2026, 4, 1)),
+        ("B1", TaskStatus.COMPLETED, dt.date(2026, 4, 2), dt.date(2026, 3, 28)),  # closes in April
+    ]
+    for n, (branch, status, window_end, closed) in enumerate(march):
+        _policy(
+            f"C{n}", branch, dt.date(2026, 2, 20), task_status=status, window_end=window_end, closed=closed
+        )
+
+
+def _stats_api(client, table: str, **params) -> dict:
+    query = {"preset": "custom", "basis": "call", "first": "2026-03-01", "last": "2026-03-31", **params}
+    response = client.get(f"/api/v1/stats/{table}", query)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_regulator_and_inspection_callback_figures_are_the_statistics_pages(
+    callbacks, client, supervisor_user
+):
+    client.force_login(supervisor_user)
+    xlsx = client.get(
+        reverse("regulator_tables"), {"start": "2026-03-01", "end": "2026-03-31", "format": "xlsx"}
+    )
+    sheet = load_workbook(io.BytesIO(xlsx.content))["附件3 回访情况表"]
+    table = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    table = [row for row in table if row[0]]
+    # Known answers: B1 has 4 windows closed with a result (the review and the open one wait), 1 in time.
+    assert table == [
+        ["B1", 4, 1, "25.0%", 1, 1],
+        ["B2", 3, 2, "66.7%", 0, 1],
+        ["Total", 7, 3, "42.9%", 1, 2],
+    ]
+    # The statistics API says the same for the same days, by call date.
+    stats = _stats_api(client, "compliance")
+    total = table[-1]
+    assert total[1:] == [
+        stats["decided"],
+        stats["in_time"],
+        f"{stats['in_time_rate']:.1%}",
+        stats["failed"],
+        stats["unreachable"],
+    ]
+    by_branch = {r["key"]: r for r in _stats_api(client, "branch")["rows"]}
+    for code, decided, in_time, _rate, failed, unreachable in table[:-1]:
+        row = by_branch[code]
+        assert [decided, in_time, failed, unreachable] == [
+            row["decided"],
+            row["in_time"],
+            row["failed"],
+            row["unreachable"],
+        ]
+    # The branch inspection of B1 too.
+    report = inspection.branch_inspection(branch="B1", period=MARCH, today=dt.date(2026, 4, 1))
+    b1 = _stats_api(client, "compliance", branch="B1")
+    assert (
+        (
+            report.callbacks_closed,
+            report.callbacks_verified_in_time,
+            report.callbacks_failed,
+            report.callbacks_unreachable,
+        )
+        == (b1["decided"], b1["in_time"], b1["failed"], b1["unreachable"])
+        == (4, 1, 1, 1)
+    )
+    assert report.verified_rate == pytest.approx(b1["in_time_rate"])
+    page = client.get(
+        reverse("branch_inspection"), {"start": "2026-03-01", "end": "2026-03-31", "branch": "B1"}
+    ).content.decode()
+    assert "25.0%" in page

@@ -1,5 +1,8 @@
 """The counts that the branch inspection and the regulator's tables share, so they agree.
 
+Callback figures (verified in time, failed, unreachable) are not computed here: `callback_period`
+turns the period into the statistics' one and the reports read `callback.stats` (one definition).
+
 The cohort is the policies Huifang took in (imported) in the period, by Beijing calendar day: those
 are the policies it checked. Each is new business or the back book (通知 二(三): in scope for a callback
 but without a free-look task). Their flags are counted as found, corrected (resolved), waived
@@ -11,11 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
-from django.utils import timezone
 
 from verification.vocab import FlagCode
 
-from ..models import CallbackTask, ContactFlag, FlagStatus, Policy, TaskKind, TaskStatus
+from ..models import ContactFlag, FlagStatus, Policy
+from ..stats.periods import CALL
+from ..stats.periods import Period as StatsPeriod
 from .back_book import back_book_q
 from .common import Period
 
@@ -100,29 +104,13 @@ def _segment_of_flag() -> Case:
     )
 
 
-@dataclass
-class CallbackFigures:
-    closed: int  # free-look windows that closed in the period
-    verified_in_time: int
-    failed: int
-    unreachable: int
-
-    @property
-    def rate(self) -> float:
-        return self.verified_in_time / self.closed if self.closed else 0.0
+def callback_period(period: Period) -> StatsPeriod:
+    """The statistics' period of the same Beijing days by call date: the free-look windows whose last
+    day is in the period — "of the windows that closed, how many were verified in time". The callback
+    figures of the inspection and the regulator's tables are the statistics' own (`callback.stats`
+    `compliance` and `breakdown`), so they agree with the statistics page by construction."""
+    return StatsPeriod(period.start, period.end, CALL)
 
 
-def callback_figures(*, period: Period, branch: str = "") -> CallbackFigures:
-    """Free-look callbacks of the policies whose window closed in the period (by its last day)."""
-    tasks = CallbackTask.objects.filter(
-        kind=TaskKind.FREE_LOOK, window_end__gte=period.start, window_end__lte=period.end
-    ).exclude(window_end__gte=timezone.localdate(), status=TaskStatus.OPEN)
-    if branch:
-        tasks = tasks.filter(policy__branch_code=branch)
-    counts = tasks.aggregate(
-        closed=Count("id"),
-        verified=Count("id", filter=Q(status=TaskStatus.COMPLETED)),
-        failed=Count("id", filter=Q(status__in=[TaskStatus.FAILED, TaskStatus.REVIEW])),
-        unreachable=Count("id", filter=Q(status=TaskStatus.EXPIRED)),
-    )
-    return CallbackFigures(counts["closed"], counts["verified"], counts["failed"], counts["unreachable"])
+def branch_filters(branch: str = "") -> dict[str, str]:
+    return {"branch": branch} if branch else {}

@@ -12,9 +12,10 @@ from verification.vocab import FlagCode
 
 from ..audit import record_audit
 from ..models import ContactFlag, FlagStatus, Inspection
+from ..stats import compliance
 from . import fee_holds, sampling
 from .common import Period
-from .figures import SEGMENTS, callback_figures, cohort, defect_figures
+from .figures import SEGMENTS, branch_filters, callback_period, cohort, defect_figures
 
 MAX_CONCLUSIONS = 5000
 
@@ -35,7 +36,7 @@ class BranchInspection:
     waived: int
     outstanding: int
     median_days_to_correct: float | None
-    callbacks_closed: int
+    callbacks_closed: int  # windows closed in the period with a result: the statistics' "decided"
     callbacks_verified_in_time: int
     callbacks_failed: int
     callbacks_unreachable: int
@@ -69,7 +70,8 @@ def _median_days_to_correct(*, period: Period, branch: str) -> float | None:
 def branch_inspection(*, branch: str, period: Period, today: dt.date | None = None) -> BranchInspection:
     defects = defect_figures(period=period, branch=branch)
     total = defects.total()
-    callbacks = callback_figures(period=period, branch=branch)
+    # The statistics page's figures for the branch, by call date (windows closed in the period).
+    callbacks = compliance(callback_period(period), branch_filters(branch)).counts
     samples = sampling.sample_report(period_start=period.start, period_end=period.end)
     sample = next((r for r in samples if r.branch_code == branch), None)
     holds = fee_holds.outlet_holds(branch=branch, today=today)
@@ -92,10 +94,10 @@ def branch_inspection(*, branch: str, period: Period, today: dt.date | None = No
         waived=total.waived,
         outstanding=total.outstanding,
         median_days_to_correct=_median_days_to_correct(period=period, branch=branch),
-        callbacks_closed=callbacks.closed,
-        callbacks_verified_in_time=callbacks.verified_in_time,
-        callbacks_failed=callbacks.failed,
-        callbacks_unreachable=callbacks.unreachable,
+        callbacks_closed=callbacks["decided"],
+        callbacks_verified_in_time=callbacks["in_time"],
+        callbacks_failed=callbacks["failed"],
+        callbacks_unreachable=callbacks["unreachable"],
         sampled=sample.size if sample else 0,
         sample_checked=sample.checked if sample else 0,
         sample_discrepancies=sample.discrepancies if sample else 0,
@@ -121,7 +123,7 @@ def summary_rows(report: BranchInspection) -> list[list]:
         [_("Waived after checking"), report.waived],
         [_("Still open"), report.outstanding],
         [_("Median days to correct"), "" if days is None else str(days)],
-        [_("Free-look windows closed"), report.callbacks_closed],
+        [_("Decided (verified, failed or unreachable)"), report.callbacks_closed],
         [_("Verified in time"), report.callbacks_verified_in_time],
         [_("Verified-in-time rate"), f"{report.verified_rate:.1%}"],
         [_("Callbacks failed"), report.callbacks_failed],

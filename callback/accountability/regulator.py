@@ -8,19 +8,21 @@ columns onto it):
 - 附件1 汇总表 — per segment (new business, historical, total): policies checked, with defective data,
   defects found, corrected, waived after checking, outstanding, correction rate.
 - 附件2 问题分类统计表 — per flag code: found / corrected / outstanding for each segment.
-- 附件3 回访情况表 — per branch: free-look windows closed in the period, verified in time, rate, failed,
-  unreachable.
+- 附件3 回访情况表 — per branch: free-look windows closed in the period with a result (decided),
+  verified in time, rate, failed, unreachable.
 
-Every figure comes from `figures.py`, the same selectors as the branch inspection.
+The defect figures come from `figures.py`, the same selectors as the branch inspection; the callback
+figures are the statistics page's (`callback.stats.breakdown` by branch and `compliance` for the total,
+by call date), so the totals agree with it.
 """
 
 from django.utils.translation import gettext as _
 
 from verification.vocab import FlagCode
 
-from ..models import CallbackTask, TaskKind
+from ..stats import breakdown, compliance
 from .common import Period
-from .figures import HISTORICAL, NEW, SEGMENTS, callback_figures, defect_figures
+from .figures import HISTORICAL, NEW, SEGMENTS, branch_filters, callback_period, defect_figures
 
 
 def _segment_label(segment: str) -> str:
@@ -114,25 +116,25 @@ CALLBACK_COLUMNS = [
 
 
 def callback_table(period: Period, branch: str = "") -> list[list]:
-    tasks = CallbackTask.objects.filter(
-        kind=TaskKind.FREE_LOOK, window_end__gte=period.start, window_end__lte=period.end
-    )
-    if branch:
-        tasks = tasks.filter(policy__branch_code=branch)
-    codes = tasks.order_by("policy__branch_code").values_list("policy__branch_code", flat=True).distinct()
+    """One row per branch (by code), then the total: the statistics page's figures by call date.
+    `windows_closed` counts the windows closed with a result (the statistics' "decided": verified,
+    failed or unreachable), the rate's denominator; cases still in review are not counted yet."""
+    stats_period, filters = callback_period(period), branch_filters(branch)
 
-    def row(label: str, f) -> list:
+    def row(label: str, counts: dict) -> list:
+        rate = counts["in_time"] / counts["decided"] if counts["decided"] else None
         return [
             label,
-            f.closed,
-            f.verified_in_time,
-            f"{f.rate:.1%}" if f.closed else "",
-            f.failed,
-            f.unreachable,
+            counts["decided"],
+            counts["in_time"],
+            "" if rate is None else f"{rate:.1%}",
+            counts["failed"],
+            counts["unreachable"],
         ]
 
-    rows = [row(code or "—", callback_figures(period=period, branch=code)) for code in codes if code]
-    rows.append(row(_("Total"), callback_figures(period=period, branch=branch)))
+    by_branch = sorted(breakdown(stats_period, "branch", filters), key=lambda r: r["key"])
+    rows = [row(r["key"] or "—", r) for r in by_branch if r["decided"]]
+    rows.append(row(_("Total"), compliance(stats_period, filters).counts))
     return rows
 
 

@@ -61,7 +61,8 @@ APPLICANTS = [
 DEVICE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 
 
-def _policy(policy_no, name, gender, born, id_no, mobile) -> Policy:
+def demo_policy(policy_no, name, gender, born, id_no, mobile, *, receipt_days_ago: int = 1) -> Policy:
+    """A telemarketing policy of the demo's e-callback applicants (the fallback step makes one too)."""
     today = timezone.localdate()
     policy, created = Policy.objects.get_or_create(
         policy_no=policy_no,
@@ -78,8 +79,8 @@ def _policy(policy_no, name, gender, born, id_no, mobile) -> Policy:
             "branch_name": "北京市分公司",
             "agent_code": "A000217",
             "agent_name": "孙建国",
-            "issue_date": today - dt.timedelta(days=3),
-            "receipt_date": today - dt.timedelta(days=1),
+            "issue_date": today - dt.timedelta(days=receipt_days_ago + 2),
+            "receipt_date": today - dt.timedelta(days=receipt_days_ago),
             "in_scope": True,
         },
     )
@@ -144,7 +145,7 @@ def seed(users) -> None:
     )
     now = timezone.now()
     for policy_no, name, gender, born, id_no, mobile, plan in APPLICANTS:
-        policy = _policy(policy_no, name, gender, born, id_no, mobile)
+        policy = demo_policy(policy_no, name, gender, born, id_no, mobile)
         task = getattr(policy, "task", None)
         if task is None:
             continue

@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..audit import record_audit
 from ..models import CallbackTask, ECallbackLink, LinkStatus, TaskStatus
@@ -16,12 +17,41 @@ def _live_link(task: CallbackTask) -> ECallbackLink | None:
     return task.ecallback_links.filter(status__in=(LinkStatus.SENT, LinkStatus.IDENTIFIED)).first()
 
 
+def _mobile(task: CallbackTask) -> str:
+    applicant = task.policy.applicant
+    return (applicant.mobile_e164 or applicant.mobile) if applicant else ""
+
+
+def cannot_offer(*, task: CallbackTask, now: dt.datetime | None = None, settings_row=None) -> str:
+    """Why the applicant of `task` cannot be offered an e-callback, in words ("" when they can): no
+    mobile, an opted-out mobile (the link SMS would never leave), e-callbacks switched off, an admin's
+    phone-only rule, no published script, too close to the window's end. The task's own state (open,
+    not on a call) is the caller's to check."""
+    from .. import telephony
+
+    now = now or timezone.now()
+    settings_row = settings_row or rules.current_settings()
+    mobile = _mobile(task)
+    if not mobile:
+        return _("the applicant has no mobile number")
+    if telephony.is_opted_out(mobile):
+        return _("the applicant's mobile opted out of SMS")
+    if not settings_row.enabled:
+        return _("e-callbacks are switched off")
+    if rules.phone_only(task.policy):
+        return _("a phone-only rule keeps the policy on the phone")
+    if version_for_policy(task.policy) is None:
+        return _("no published script covers the policy")
+    if rules.fallback_time(sent_at=now, deadline=task.deadline, settings_row=settings_row) <= now:
+        return _("too close to the end of the free-look window")
+    return ""
+
+
 @transaction.atomic
 def offer_ecallback(*, task: CallbackTask, now: dt.datetime | None = None, by=None) -> ECallbackLink | None:
     """Offer the applicant an e-callback for `task`: a new link by SMS, the phone queue waiting until
-    the fallback time. None when the task may not be offered one (closed, no mobile, no script, an
-    admin's phone-only rule, too close to the window's end). A task with a live link keeps it and no
-    second SMS is sent."""
+    the fallback time. None when the task may not be offered one (closed, on a call, or a reason of
+    `cannot_offer`). A task with a live link keeps it and no second SMS is sent."""
     now = now or timezone.now()
     task = CallbackTask.objects.select_for_update(of=("self",)).select_related("policy").get(pk=task.pk)
     settings_row = rules.current_settings()
@@ -29,13 +59,10 @@ def offer_ecallback(*, task: CallbackTask, now: dt.datetime | None = None, by=No
         return None
     if (existing := _live_link(task)) is not None:
         return existing
-    applicant = task.policy.applicant
-    mobile = (applicant.mobile_e164 or applicant.mobile) if applicant else ""
-    if not mobile or rules.phone_only(task.policy) or version_for_policy(task.policy) is None:
+    if cannot_offer(task=task, now=now, settings_row=settings_row):
         return None
+    mobile = _mobile(task)
     fallback_at = rules.fallback_time(sent_at=now, deadline=task.deadline, settings_row=settings_row)
-    if fallback_at <= now:
-        return None
     token = links.new_token()
     link = ECallbackLink.objects.create(
         task=task,

@@ -5,13 +5,12 @@ The rest of the code calls these few functions; see docs/fallbacks.md.
 
 from .history import tried, tried_summary, tried_text, tried_texts
 from .receipts import ReceiptError, lapse_overdue, mark_sent, record_receipt
-from .rules import MoveError, apply_rules, ecallback_available, move_by_hand, take_over
+from .rules import MoveError, apply_rules, move_by_hand, take_over
 
 __all__ = [
     "MoveError",
     "ReceiptError",
     "apply_rules",
-    "ecallback_available",
     "lapse_overdue",
     "mark_sent",
     "move_by_hand",

@@ -1,15 +1,18 @@
-"""What was tried to reach the applicant: every call, SMS, letter and visit (fallback issue).
+"""What was tried to reach the applicant: every call, SMS e-callback, letter and visit (fallback issue).
 
 The "detailed record" insurers keep of a callback that never reached the applicant: the detail of
-`callback_unreachable`, the policy page and `export_tasks` all read it from here.
+`callback_unreachable`, the policy page and `export_tasks` all read it from here. An e-callback counts
+from its link SMS (the applicant may never open it, so it may have no attempt), and an e-callback
+rule that could not send one says why (no mobile, opted out…).
 """
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import CallAttempt, CallbackTask, Channel
+from ..models import CallAttempt, CallbackTask, Channel, ECallbackLink, FallbackMove
 
 FLAG_DETAIL_MAX = 300
 
@@ -48,13 +51,50 @@ def _describe(attempt: CallAttempt) -> Tried:
     )
 
 
-def _attempts():
-    return CallAttempt.objects.select_related("agent", "delivery").order_by("started_at", "pk")
+def _link(link: ECallbackLink) -> Tried:
+    """An e-callback link the applicant never proved their identity on (else its attempt says it)."""
+    return Tried(
+        channel=Channel.ECALLBACK,
+        channel_label=str(Channel.ECALLBACK.label),
+        when=timezone.localtime(link.sent_at).strftime("%Y-%m-%d"),
+        result=_("link sent by SMS, %(status)s") % {"status": link.get_status_display()},
+        by="",
+    )
+
+
+def _not_offered(move: FallbackMove) -> Tried:
+    return Tried(
+        channel=Channel.ECALLBACK,
+        channel_label=str(Channel.ECALLBACK.label),
+        when=timezone.localtime(move.at).strftime("%Y-%m-%d"),
+        result=move.reason,
+        by="",
+    )
+
+
+def _records(task_ids: list[int]) -> dict[int, list[Tried]]:
+    """Per task, every attempt, unopened e-callback link and e-callback rule that could not send one,
+    oldest first (three queries for any number of tasks)."""
+    found: list[tuple[int, dt.datetime, int, Tried]] = []
+    attempts = CallAttempt.objects.select_related("agent", "delivery").filter(task_id__in=task_ids)
+    for attempt in attempts:
+        found.append((attempt.task_id, attempt.started_at, attempt.pk, _describe(attempt)))
+    for link in ECallbackLink.objects.filter(task_id__in=task_ids, attempt__isnull=True):
+        found.append((link.task_id, link.sent_at, 0, _link(link)))
+    refused = FallbackMove.objects.filter(task_id__in=task_ids, rule__channel=Channel.ECALLBACK).exclude(
+        to_channel=Channel.ECALLBACK
+    )
+    for move in refused:
+        found.append((move.task_id, move.at, 0, _not_offered(move)))
+    by_task: dict[int, list[Tried]] = {}
+    for task_id, _at, _pk, row in sorted(found, key=lambda item: item[1:3]):
+        by_task.setdefault(task_id, []).append(row)
+    return by_task
 
 
 def tried(task: CallbackTask) -> list[Tried]:
-    """Every attempt on `task`, oldest first, in words."""
-    return [_describe(a) for a in _attempts().filter(task=task)]
+    """Everything tried on `task`, oldest first, in words."""
+    return _records([task.pk]).get(task.pk, [])
 
 
 def _as_text(rows: list[Tried]) -> str:
@@ -63,10 +103,7 @@ def _as_text(rows: list[Tried]) -> str:
 
 def tried_texts(task_ids: list[int]) -> dict[int, str]:
     """The whole record of each task in one line, for many tasks in one query (export_tasks)."""
-    by_task: dict[int, list[Tried]] = {}
-    for attempt in _attempts().filter(task_id__in=task_ids):
-        by_task.setdefault(attempt.task_id, []).append(_describe(attempt))
-    return {task_id: _as_text(rows) for task_id, rows in by_task.items()}
+    return {task_id: _as_text(rows) for task_id, rows in _records(task_ids).items()}
 
 
 def tried_text(task: CallbackTask) -> str:

@@ -4,17 +4,23 @@ A rule moves a task once (FallbackMove's unique (task, rule) key, and the candid
 rule already moved), so the sweep may run every minute, late, or twice. A moved task gets status
 "fallback" — the claim serves only "open" tasks, so it leaves the agents' queue — and an attempt of the
 rule's channel with its delivery record (to print / to visit).
+
+An SMS e-callback rule is different: the e-callback (callback/ecallback/) sends the applicant a link and
+keeps the task "open" (its page works only on open tasks) with the phone queue waiting until the link's
+fallback time; its attempt (channel ecallback) is made when the applicant proves who they are. A task
+that cannot have one (no mobile, opted out, e-callbacks off, a phone-only rule…) falls through to the
+next rule of the same trigger whose channel fits, and the reason is kept on the e-callback rule's move.
 """
 
 import datetime as dt
-import importlib
-import importlib.util
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from verification.validators import normalize_phone
 from verification.vocab import Outcome, PartyRole
 
 from ..audit import record_audit
@@ -23,10 +29,12 @@ from ..models import (
     CallbackTask,
     Channel,
     DeliveryStatus,
+    ECallbackLink,
     FallbackDelivery,
     FallbackMove,
     FallbackRule,
     FallbackTrigger,
+    LinkStatus,
     Party,
     TaskStatus,
 )
@@ -46,27 +54,36 @@ CONTACT_OUTCOMES = frozenset(
 OUTSTANDING = (DeliveryStatus.TO_SEND, DeliveryStatus.SENT)
 
 
-def ecallback_available() -> bool:
-    """Whether an SMS e-callback link can be a fallback: `callback/ecallback/` (e-callback issue) must
-    offer one on demand (`offer_as_fallback`). It landed after this package; until that hook exists the
-    rule form refuses the channel and the sweep skips such rules (docs/fallbacks.md)."""
-    if importlib.util.find_spec("callback.ecallback") is None:
-        return False
-    return hasattr(importlib.import_module("callback.ecallback"), "offer_as_fallback")
-
-
 def _applicant(task: CallbackTask) -> Party | None:
     return Party.objects.filter(policy_id=task.policy_id, role=PartyRole.APPLICANT).order_by("seq").first()
 
 
 def channel_usable(channel: str, task: CallbackTask) -> bool:
-    """A letter needs an address, an e-callback a mobile and the channel; a visit is always possible."""
+    """A letter needs an address; a visit is always possible (an e-callback: `ecallback_refusal`)."""
     applicant = _applicant(task)
     if channel == Channel.LETTER:
         return bool(applicant and applicant.address.strip())
-    if channel == Channel.ECALLBACK:
-        return ecallback_available() and bool(applicant and (applicant.mobile or applicant.mobile_e164))
     return channel == Channel.VISIT
+
+
+def ecallback_refusal(task: CallbackTask, *, now: dt.datetime) -> str:
+    """Why the SMS e-callback cannot take `task`, in words ("" when it can): a dead mobile (the "every
+    number dead" case), or a reason of the e-callback's own (callback.ecallback.cannot_offer)."""
+    from ..ecallback import cannot_offer
+
+    applicant = _applicant(task)
+    mobile = (applicant.mobile_e164 or applicant.mobile) if applicant else ""
+    if mobile and normalize_phone(mobile) in {normalize_phone(n) for n in task.dead_numbers}:
+        return _("the applicant's mobile is a dead number")
+    return cannot_offer(task=task, now=now)
+
+
+def live_ecallback():
+    """An e-callback link of the task (OuterRef) the applicant may still be working through: a way
+    still in progress, like a letter out, so no other rule takes the task meanwhile."""
+    return ECallbackLink.objects.filter(
+        task=OuterRef("pk"), status__in=(LinkStatus.SENT, LinkStatus.IDENTIFIED)
+    )
 
 
 def outstanding():
@@ -83,7 +100,7 @@ def candidates(rule: FallbackRule, *, now: dt.datetime) -> QuerySet[CallbackTask
     on a call, no appointment pending, never moved by this rule."""
     moved = FallbackMove.objects.filter(task=OuterRef("pk"), rule=rule)
     tasks = CallbackTask.objects.filter(_unheld(now), deadline__gt=now, appointment_at__isnull=True).exclude(
-        Exists(moved)
+        Exists(moved) | Exists(live_ecallback())
     )
     today = timezone.localdate(now)
     if rule.trigger == FallbackTrigger.NO_NUMBER:
@@ -191,13 +208,62 @@ def move(
     return FallbackMove.objects.create(task=task, rule=rule, to_channel=channel, reason=reason, by=by, at=now)
 
 
+def _used_rules(task: CallbackTask) -> set[int]:
+    return set(FallbackMove.objects.filter(task=task, rule__isnull=False).values_list("rule_id", flat=True))
+
+
+def by_ecallback(
+    *, task: CallbackTask, rule: FallbackRule, now: dt.datetime, save: bool = True
+) -> FallbackMove | None:
+    """Apply the SMS e-callback rule `rule` to `task` (locked by the caller): the e-callback link SMS,
+    or, when the task cannot have one, the next rule of the same trigger whose channel fits. The
+    e-callback rule is spent either way, its move saying where the task went and why; None when no
+    rule took the task (it stays where it was)."""
+    from ..ecallback import offer_ecallback
+
+    why = ecallback_refusal(task, now=now)
+    if not why:
+        before = (task.status, task.holder, task.lease_expires_at)
+        # The e-callback's page works on open tasks only: a task back from a lapsed letter reopens (the
+        # phone waits until the link's fallback time), and an expired lease is let go as a move does.
+        task.status, task.holder, task.lease_expires_at = TaskStatus.OPEN, None, None
+        task.save()
+        link = offer_ecallback(task=task, now=now)
+        if link is not None:
+            task.refresh_from_db(fields=["next_attempt_at"])  # the caller may save the task again
+            return FallbackMove.objects.create(task=task, rule=rule, to_channel=Channel.ECALLBACK, at=now)
+        task.status, task.holder, task.lease_expires_at = before
+        task.save()
+        why = _("the e-callback could not be offered")
+    reason = _("No SMS e-callback: %(why)s.") % {"why": why}
+    used = _used_rules(task)
+    fallthrough = next(
+        (
+            other
+            for other in FallbackRule.objects.filter(active=True, trigger=rule.trigger)
+            .exclude(channel=Channel.ECALLBACK)
+            .order_by("order", "id")
+            if other.pk not in used and channel_usable(other.channel, task)
+        ),
+        None,
+    )
+    FallbackMove.objects.create(
+        task=task,
+        rule=rule,
+        to_channel=fallthrough.channel if fallthrough else Channel.PHONE,
+        reason=reason,
+        at=now,
+    )
+    if fallthrough is None:
+        return None
+    return move(task=task, channel=fallthrough.channel, rule=fallthrough, reason=reason, now=now, save=save)
+
+
 def apply_rules(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
     """Move every task a rule calls for; returns how many moved. Idempotent (see the module doc)."""
     now = now or timezone.now()
     moved = 0
     for rule in FallbackRule.objects.filter(active=True).order_by("order", "id"):
-        if rule.channel == Channel.ECALLBACK and not ecallback_available():
-            continue
         ids = list(candidates(rule, now=now).order_by("deadline", "pk").values_list("pk", flat=True)[:limit])
         for task_id in ids:
             with transaction.atomic():
@@ -214,6 +280,9 @@ def apply_rules(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
                 )
                 if task is None or not matches(rule, task, today=timezone.localdate(now)):
                     continue
+                if rule.channel == Channel.ECALLBACK:
+                    moved += by_ecallback(task=task, rule=rule, now=now) is not None
+                    continue
                 if not channel_usable(rule.channel, task):
                     continue
                 move(task=task, channel=rule.channel, rule=rule, now=now)
@@ -223,11 +292,15 @@ def apply_rules(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
 
 def take_over(*, task: CallbackTask, triggers: Iterable[str], now: dt.datetime) -> FallbackMove | None:
     """When the phone has given up on `task` (locked, saved by the caller): move it by the first active
-    rule of `triggers` not yet used on it whose channel fits; None when no rule is left (the caller then
-    fails the task as before)."""
-    used = set(FallbackMove.objects.filter(task=task, rule__isnull=False).values_list("rule_id", flat=True))
+    rule of `triggers` not yet used on it whose channel fits (an SMS e-callback keeps the task open, the
+    phone waiting for the link); None when no rule is left (the caller then fails the task as before)."""
     for rule in FallbackRule.objects.filter(active=True, trigger__in=list(triggers)).order_by("order", "id"):
-        if rule.pk not in used and channel_usable(rule.channel, task):
+        if rule.pk in _used_rules(task):
+            continue
+        if rule.channel == Channel.ECALLBACK:
+            if (taken := by_ecallback(task=task, rule=rule, now=now, save=False)) is not None:
+                return taken
+        elif channel_usable(rule.channel, task):
             return move(task=task, channel=rule.channel, rule=rule, now=now, save=False)
     return None
 
@@ -261,7 +334,8 @@ def move_by_hand(*, task: CallbackTask, to: str, reason: str, by, request=None) 
             task=locked, to_channel=Channel.PHONE, reason=reason, by=by, at=now
         )
     else:
-        if to not in (Channel.LETTER, Channel.VISIT, Channel.ECALLBACK):
+        # An e-callback by hand is not offered here: the e-callback sweep and rules send the links.
+        if to not in (Channel.LETTER, Channel.VISIT):
             raise MoveError(_("Choose the phone, a letter or a branch visit."))
         if locked.status not in (TaskStatus.OPEN, TaskStatus.NEEDS_CONTACT, TaskStatus.FALLBACK):
             raise MoveError(_("This task is closed."))

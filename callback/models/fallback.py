@@ -72,11 +72,6 @@ class FallbackRule(models.Model):
                 errors["over_days"] = _("Give the number of days the attempts span.")
         if self.trigger == FallbackTrigger.WINDOW_ENDING and self.days_before_end is None:
             errors["days_before_end"] = _("Give how many days before the window ends.")
-        if self.channel == Channel.ECALLBACK:
-            from ..fallback.rules import ecallback_available
-
-            if not ecallback_available():
-                errors["channel"] = _("The SMS e-callback is not available yet: choose a letter or a visit.")
         if errors:
             raise ValidationError(errors)
 
