@@ -155,3 +155,19 @@ def test_workspace_shows_the_agents_own_figures_only(client, data):
     html = client.get("/workspace/").content.decode()
     assert 'id="my-calls-today">2<' in html
     assert "50.0%" in html and "1:30" in html
+
+
+def test_page_reads_the_rollup_and_says_as_of_when(supervisor_client, data, settings):
+    from callback.stats import rollup
+
+    settings.STATS_CACHE_SECONDS = 0
+    live = supervisor_client.get(f"/stats/?{MARCH}").content.decode()
+    assert "Figures computed at" in live and 'id="in-time-rate">40.0%' in live
+    rollup.refresh(full=True)
+    data["T1"].delete()  # after the refresh: the page keeps the refreshed figures until the next one
+    html = supervisor_client.get(f"/stats/?{MARCH}").content.decode()
+    assert "Figures as of" in html and "rebuilt every 5 minutes" in html
+    assert 'id="in-time-rate">40.0%' in html
+    rollup.refresh(full=True)
+    html = supervisor_client.get(f"/stats/?{MARCH}").content.decode()
+    assert 'id="in-time-rate">25.0%' in html  # T2 of 4 decided

@@ -53,6 +53,14 @@ def latest_refresh() -> StatsRefresh | None:
     return StatsRefresh.objects.filter(finished_at__isnull=False).latest()
 
 
+def as_of(period: Period, filters: Mapping[str, Any] | None) -> dt.datetime | None:
+    """When the figures of this question were taken: the start of the last refresh, if the roll-up
+    answers it; None when they are live."""
+    if not covers(period, filters):
+        return None
+    return latest_refresh().started_at
+
+
 def _single_filter(filters: Mapping[str, Any] | None) -> tuple[str, str] | None:
     """("", "") for no filter, (dimension, value) for one policy-dimension filter, None otherwise."""
     given = {k: v for k, v in (filters or {}).items() if v not in (None, "")}

@@ -4,6 +4,7 @@
 import io
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET
 from .. import exports
 from ..audit import record_audit
 from ..roles import ADMIN, SUPERVISOR, role_required
-from ..stats import report
+from ..stats import report, rollup
 from ..stats.forms import (
     DIMENSION_LABELS,
     UNIT_LABELS,
@@ -52,6 +53,8 @@ def stats_page(request):
         "figures": figures,
         "counts": figures.counts,
         "computed_at": computed_at,
+        "rollup_at": rollup.as_of(period, filters),
+        "rollup_minutes": settings.STATS_ROLLUP_MINUTES,
         "links": _figure_links(period, filters),
         "query": drill_query(period, filters, by=by, unit=unit),
         "export_query": drill_query(period, filters, unit=unit),
