@@ -9,6 +9,7 @@ from rq import cron
 
 from callback.retention import purge_old_uploads
 from callback.stats.rollup import refresh_due
+from callback.supervision import DASHBOARD_REFRESH_SECONDS, refresh_live_dashboard
 from callback.sweep import run_sweep
 from callback.telephony.recordings import delete_expired_recordings
 
@@ -34,4 +35,12 @@ cron.register(
     interval=settings.STATS_ROLLUP_MINUTES * 60,
     job_timeout=3600,
     name="stats-rollup",
+)
+# The live queue's figures, so that supervisors read them from the cache (callback/supervision.py).
+cron.register(
+    refresh_live_dashboard,
+    "default",
+    interval=DASHBOARD_REFRESH_SECONDS,
+    job_timeout=60,
+    name="live-queue-figures",
 )

@@ -138,6 +138,20 @@ def test_live_queue_is_read_once_for_every_supervisor_for_a_few_seconds(client):
     assert supervision.live_dashboard().due_now == first.due_now + 1
 
 
+def test_the_job_computes_the_live_queue_so_no_supervisor_waits_for_it(client):
+    main, _, _ = _live_queue_tasks()
+    cache.delete(supervision.DASHBOARD_CACHE_KEY)
+    supervision.refresh_live_dashboard()
+    client.force_login(supervisor("job-boss"))
+    with CaptureQueriesContext(connection) as ctx:
+        before = client.get(reverse("dashboard")).context["board"]
+    assert not [q for q in ctx.captured_queries if "callback_callbacktask" in q["sql"]]
+    open_task(main, receipt=timezone.localdate() - dt.timedelta(days=3))
+    supervision.refresh_live_dashboard()  # the job's next run
+    after = client.get(reverse("dashboard")).context["board"]
+    assert after.due_now == before.due_now + 1
+
+
 @pytest.mark.parametrize("when", ["", "due", "today", "overdue", "closing", "held", "appointments"])
 def test_capped_count_equals_plain_count_below_the_threshold(when):
     _live_queue_tasks()
