@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from verification.vocab import FlagCode
 
+from . import flag_tally
 from .audit import AuditContext, record_audit
 from .models import ContactFlag, FlagStatus, Party
 
@@ -100,9 +101,10 @@ def with_applicant(qs: QuerySet[ContactFlag]) -> QuerySet[ContactFlag]:
     )
 
 
-# The flag list's counts by code, status and branch read every flag under the filter (a million, three
-# times, about a second: bench/RESULTS.md, pages). They are shared by every supervisor for this long,
-# per filter; a supervisor's own step on flags (request correction, waive, resolve) starts afresh.
+# The flag list's counts by code, status and branch come from the tally (callback/flag_tally.py) when
+# the filter is on those columns. Otherwise they read every flag under the filter (up to a million,
+# three times: bench/RESULTS.md, pages) and are shared by every supervisor for this long, per filter;
+# a supervisor's own step on flags (request correction, waive, resolve) starts afresh.
 FACETS_CACHE_SECONDS = 30
 _FACETS_GENERATION = "flags:facets:generation"
 
@@ -141,7 +143,9 @@ def flag_facets(
     by status (ignoring the status filter) and the branches with most flags under the full filter.
     `cached`: as read by any supervisor in the last FACETS_CACHE_SECONDS (the flag list page)."""
     filters = dict(filters or {})
-    if cached:
+    if flag_tally.answers(filters):  # exact at every moment, and cheap: no cache needed
+        counts = flag_tally.counts(filters, top_branches)
+    elif cached:
         digest = hashlib.sha256(repr(sorted(filters_for_audit(filters).items())).encode()).hexdigest()
         key = f"flags:facets:{cache.get(_FACETS_GENERATION, 0)}:{top_branches}:{digest}"
         counts = cache.get_or_set(key, lambda: _facet_counts(filters, top_branches), FACETS_CACHE_SECONDS)

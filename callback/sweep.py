@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from verification.vocab import FlagCode
 
-from . import fallback
+from . import fallback, flag_tally
 from .ecallback import sweep_ecallbacks
 from .models import CallbackTask, Party, TaskKind, TaskStatus
 from .outcomes import raise_callback_flag
@@ -36,6 +36,7 @@ class SweepReport:
     ecallbacks_fallen_back: int = 0
     fallbacks_moved: int = 0
     receipts_lapsed: int = 0
+    flag_tally_rows: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -55,6 +56,7 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     report.receipts_lapsed = fallback.lapse_overdue(now=now)
     report.fallbacks_moved = fallback.apply_rules(now=now)
     report.windows_closed = close_windows(now=now)
+    report.flag_tally_rows = flag_tally.compact()
     arrived = list(
         CallbackTask.objects.filter(
             status=TaskStatus.AWAITING_RECEIPT, policy__receipt_date__isnull=False

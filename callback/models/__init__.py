@@ -2,7 +2,7 @@ from .accountability import Campaign, Inspection, Sample, SampleItem, SampleKind
 from .audit import AuditEvent
 from .ecallback import CodePurpose, ECallbackCode, ECallbackLink, ECallbackSettings, LinkStatus, PhoneOnlyRule
 from .fallback import DeliveryStatus, FallbackDelivery, FallbackMove, FallbackRule, FallbackTrigger
-from .flags import FLAG_DETAIL_LENGTH, ContactFlag, FlagStatus
+from .flags import FLAG_DETAIL_LENGTH, ContactFlag, FlagStatus, FlagTally
 from .imports import ImportKind, ImportRun, ImportStatus
 from .policies import Party, Policy
 from .registries import Agent, CompanyNumber, Outlet, RegistryPhone
@@ -13,6 +13,7 @@ from .tasks import CallAttempt, CallbackTask, Channel, Holiday, TaskKind, TaskSt
 from .telephony import CallEvent, Recording, SmsMessage, SmsOptOut, SmsTemplate
 
 __all__ = [
+    "FlagTally",
     "StatsCallDay",
     "StatsFlagDay",
     "StatsRefresh",

@@ -96,3 +96,21 @@ class ContactFlag(models.Model):
 
 # How long a flag's detail may be: what intake stages, screening raises and callbacks write is cut to it.
 FLAG_DETAIL_LENGTH = ContactFlag._meta.get_field("detail").max_length
+
+
+class FlagTally(models.Model):
+    """How many flags there are per code, status, branch and channel: rows of +n and −n written by
+    database triggers on every change of a flag (or of its policy's branch or channel), added up by
+    the flag list's counts and merged by the sweep (callback/flag_tally.py, migration 0020). Nothing
+    in Python writes it, so no way of changing a flag — the ORM, the intake's set-based SQL, a
+    cascade — can leave it behind."""
+
+    code = models.CharField(max_length=32)
+    status = models.CharField(max_length=24)
+    branch_code = models.CharField(max_length=20)
+    branch_name = models.CharField(max_length=100)
+    channel = models.CharField(max_length=16)
+    n = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.code}/{self.status}/{self.branch_code}/{self.channel}: {self.n}"
