@@ -83,9 +83,14 @@ def seed(users) -> None:
         return
     agent, agent2 = users["agent"], users["agent2"]
     worked = []
+    # Calls made up to a day ago: only on policies whose receipt was signed before that (a call before
+    # the receipt would show as a negative time "receipt → first call" in the statistics).
+    signed_by = timezone.localdate() - dt.timedelta(days=2)
     for task in _demo_tasks():
         version = version_for_policy(task.policy)
-        if version and task.status == TaskStatus.OPEN and not task.call_attempts.exists():
+        receipt = task.policy.receipt_date
+        fresh = task.status == TaskStatus.OPEN and not task.call_attempts.exists()
+        if version and fresh and receipt and receipt <= signed_by:
             worked.append((task, version))
         if len(worked) == DEMO_TASKS:
             break
