@@ -48,7 +48,15 @@ _ADMIN_CONFIG_MODELS = [
     "verification.question",
     "auth.user",
 ]
-_CONFIG_SETTING_MODELS = ["callback.freelookrule", "callback.retryrule", "callback.fallbackrule"]
+# What docs/ecallback.md, docs/fallbacks.md and docs/telephony.md say admins set.
+_CONFIG_SETTING_MODELS = [
+    "callback.freelookrule",
+    "callback.retryrule",
+    "callback.fallbackrule",
+    "callback.ecallbacksettings",
+    "callback.phoneonlyrule",
+    "callback.smstemplate",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     AGENT: ["callback.work_callbacktask", "callback.add_callattempt"],

@@ -142,6 +142,20 @@ class TestAdminRoleCannotEscalate:
         assert (event.user, event.detail["username"]) == (root, admin_user.username)
 
 
+@pytest.mark.parametrize(
+    "model", ["fallbackrule", "ecallbacksettings", "phoneonlyrule", "smstemplate", "freelookrule", "retryrule"]
+)
+def test_admins_set_what_the_docs_say_they_set(admin_client_, model):
+    assert admin_client_.get(reverse(f"admin:callback_{model}_changelist")).status_code == 200
+    if model != "ecallbacksettings":  # a single row: added once, then changed
+        assert admin_client_.get(reverse(f"admin:callback_{model}_add")).status_code == 200
+
+
+def test_supervisors_do_not_edit_the_admins_settings(supervisor_client):
+    for model in ("ecallbacksettings", "phoneonlyrule", "smstemplate"):
+        assert supervisor_client.get(reverse(f"admin:callback_{model}_add")).status_code in (302, 403)
+
+
 class TestImportsPageNever500s:
     def test_after_a_command_line_import(self, supervisor_client):
         from callback.models import ImportRun
