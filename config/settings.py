@@ -128,8 +128,8 @@ STATS_CACHE_SECONDS = int(os.environ.get("STATS_CACHE_SECONDS") or 60)
 # The statistics roll-up (callback/stats/rollup.py): rebuilt every STATS_ROLLUP_MINUTES by the job
 # (callback/cron.py, or `manage.py refresh_stats` from the system cron), for free-look windows that
 # started in the last STATS_ROLLUP_RECENT_DAYS (older ones nightly). Never run: figures are live.
-STATS_ROLLUP_MINUTES = int(os.environ.get("STATS_ROLLUP_MINUTES") or 5)
-STATS_ROLLUP_RECENT_DAYS = int(os.environ.get("STATS_ROLLUP_RECENT_DAYS") or 60)
+STATS_ROLLUP_MINUTES = int(os.environ.get("STATS_ROLLUP_MINUTES") or 10)
+STATS_ROLLUP_RECENT_DAYS = int(os.environ.get("STATS_ROLLUP_RECENT_DAYS") or 35)
 
 # Redis: unset = jobs run inline (callback/jobs.py calls the function directly; django-rq's
 # synchronous mode would still need Redis). Set = django-rq queues, workers and rq's cron scheduler.

@@ -166,7 +166,7 @@ def test_page_reads_the_rollup_and_says_as_of_when(supervisor_client, data, sett
     rollup.refresh(full=True)
     data["T1"].delete()  # after the refresh: the page keeps the refreshed figures until the next one
     html = supervisor_client.get(f"/stats/?{MARCH}").content.decode()
-    assert "Figures as of" in html and "rebuilt every 5 minutes" in html
+    assert "Figures as of" in html and "rebuilt every 10 minutes" in html
     assert 'id="in-time-rate">40.0%' in html
     rollup.refresh(full=True)
     html = supervisor_client.get(f"/stats/?{MARCH}").content.decode()
