@@ -488,7 +488,7 @@ def main() -> None:
     elif args.only == "" or "stats" in args.only:
         run = rollup.refresh(full=True)
         print(
-            f"statistics roll-up, full refresh (the job's work, every day): {run.seconds:.1f} s, {run.rows} rows"
+            f"statistics roll-up, full refresh (the job's work, daily): {run.seconds:.1f} s, {run.rows} rows"
         )
     base = baseline(args.repeat)
     print(f"baseline (bare SELECT … ORDER BY id LIMIT 50 of tasks with policies): p50 {base:.1f} ms")

@@ -142,9 +142,17 @@ class TestAdminRoleCannotEscalate:
         assert (event.user, event.detail["username"]) == (root, admin_user.username)
 
 
-@pytest.mark.parametrize(
-    "model", ["fallbackrule", "ecallbacksettings", "phoneonlyrule", "smstemplate", "freelookrule", "retryrule"]
-)
+ADMIN_SETTINGS = [
+    "fallbackrule",
+    "ecallbacksettings",
+    "phoneonlyrule",
+    "smstemplate",
+    "freelookrule",
+    "retryrule",
+]
+
+
+@pytest.mark.parametrize("model", ADMIN_SETTINGS)
 def test_admins_set_what_the_docs_say_they_set(admin_client_, model):
     assert admin_client_.get(reverse(f"admin:callback_{model}_changelist")).status_code == 200
     if model != "ecallbacksettings":  # a single row: added once, then changed
