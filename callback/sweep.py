@@ -17,6 +17,7 @@ from verification.vocab import FlagCode
 
 from . import fallback, flag_tally
 from .ecallback import sweep_ecallbacks
+from .intake import fail_interrupted
 from .models import CallbackTask, Party, TaskKind, TaskStatus
 from .outcomes import raise_callback_flag
 from .queue import appointment_grace
@@ -37,6 +38,7 @@ class SweepReport:
     fallbacks_moved: int = 0
     receipts_lapsed: int = 0
     flag_tally_rows: int = 0
+    imports_interrupted: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -57,6 +59,7 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     report.fallbacks_moved = fallback.apply_rules(now=now)
     report.windows_closed = close_windows(now=now)
     report.flag_tally_rows = flag_tally.compact()
+    report.imports_interrupted = fail_interrupted(now=now)
     arrived = list(
         CallbackTask.objects.filter(
             status=TaskStatus.AWAITING_RECEIPT, policy__receipt_date__isnull=False

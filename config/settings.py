@@ -128,6 +128,8 @@ STATS_CACHE_SECONDS = int(os.environ.get("STATS_CACHE_SECONDS") or 60)
 # The statistics roll-up (callback/stats/rollup.py): rebuilt every STATS_ROLLUP_MINUTES by the job
 # (callback/cron.py, or `manage.py refresh_stats` from the system cron), for free-look windows that
 # started in the last STATS_ROLLUP_RECENT_DAYS (older ones nightly). Never run: figures are live.
+# A running import that shows no progress for this long is failed by the sweep (its process died).
+IMPORT_STALE_MINUTES = int(os.environ.get("IMPORT_STALE_MINUTES") or 30)
 STATS_ROLLUP_MINUTES = int(os.environ.get("STATS_ROLLUP_MINUTES") or 10)
 STATS_ROLLUP_RECENT_DAYS = int(os.environ.get("STATS_ROLLUP_RECENT_DAYS") or 35)
 

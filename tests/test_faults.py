@@ -4,6 +4,7 @@ killed mid-claim. Each ends with nothing duplicated and nothing lost (trust issu
 The PostgreSQL and Redis faults need those services; on SQLite without Redis they skip, saying why.
 """
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from callback import intake
 from callback.models import CallbackTask, ImportRun, ImportStatus, Policy
@@ -94,6 +96,10 @@ def test_import_killed_mid_run_then_run_again(tmp_path):
     process.wait(timeout=30)
     # One transaction merges the file: after the kill there is all of it or none, never a part.
     assert Policy.objects.count() in (0, n) if killed else Policy.objects.count() == n
+    if killed:  # the killed run says so once it has been silent long enough (the sweep)
+        later = timezone.now() + dt.timedelta(minutes=settings.IMPORT_STALE_MINUTES + 1)
+        assert intake.fail_interrupted(now=later) == 1
+        assert ImportRun.objects.get(source="command").status == ImportStatus.FAILED
     rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
     _assert_each_once(n)

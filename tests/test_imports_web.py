@@ -247,3 +247,29 @@ def test_imports_list_shows_imports_nobody_started_by_hand(supervisor_client):
     ImportRun.objects.create(kind="policies", source=ImportRun.Source.COMMAND, filename="nightly.csv")
     html = supervisor_client.get(reverse("import_list")).content.decode()
     assert "nightly.csv" in html
+
+
+def test_a_run_whose_process_died_is_failed_by_the_sweep_not_left_running(supervisor_client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from callback import intake
+    from callback.models import ImportStatus
+    from callback.sweep import sweep
+
+    now = timezone.now()
+    dead = intake.create_run(kind="policies", source="command", filename="killed.csv")
+    alive = intake.create_run(kind="policies", source="command", filename="busy.csv")
+    ImportRun.objects.filter(pk=dead.pk).update(
+        status=ImportStatus.RUNNING, heartbeat_at=now - dt.timedelta(minutes=31)
+    )
+    ImportRun.objects.filter(pk=alive.pk).update(
+        status=ImportStatus.RUNNING, heartbeat_at=now - dt.timedelta(minutes=5)
+    )
+    assert sweep(now=now).imports_interrupted == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert (dead.status, alive.status) == (ImportStatus.FAILED, ImportStatus.RUNNING)
+    page = supervisor_client.get(reverse("import_detail", args=[dead.pk])).content.decode()
+    assert "Import the file again" in page

@@ -16,9 +16,10 @@ from .policies import import_policies, import_policy_records
 from .policy_rows import POLICY_COLUMNS
 from .registries import OPTIONAL_COLUMNS, REGISTRY_COLUMNS, import_registry
 from .result import ImportResult
-from .runs import create_run, execute_run, import_policy_batch, record_result, run_import
+from .runs import create_run, execute_run, fail_interrupted, import_policy_batch, record_result, run_import
 
 __all__ = [
+    "fail_interrupted",
     "OPTIONAL_COLUMNS",
     "POLICY_COLUMNS",
     "REGISTRY_COLUMNS",

@@ -6,6 +6,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from ..models import ImportRun
 
 MAX_REPORTED_REJECTIONS = 1000
@@ -62,4 +64,6 @@ def report_progress(run: ImportRun, result: ImportResult, done: int, total: int)
 def _update_report(run: ImportRun, result: ImportResult, **values) -> None:
     report = {**(run.report or {}), **values}
     run.report = report
-    ImportRun.objects.filter(pk=run.pk).update(report=report, rows_read=result.rows_read)
+    ImportRun.objects.filter(pk=run.pk).update(
+        report=report, rows_read=result.rows_read, heartbeat_at=timezone.now()
+    )

@@ -1,15 +1,19 @@
 """Import runs: the one service the upload page, the management commands, the API and the demo go
 through. A run records who started what, its phase and progress while it runs, and its counts and
-report when done; whatever happens, it ends `done` or `failed`, never left `running`."""
+report when done; whatever happens, it ends `done` or `failed`, never left `running` (a run whose
+process died is failed by the sweep: `fail_interrupted`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import ImportKind, ImportRun, ImportStatus
 from .files import IntakeError
@@ -80,8 +84,8 @@ def import_policy_batch(
 
 
 def _execute(run: ImportRun, work: Callable[[], ImportResult]) -> ImportResult | None:
-    run.status = ImportStatus.RUNNING
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
+    run.status, run.heartbeat_at = ImportStatus.RUNNING, timezone.now()
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING, heartbeat_at=run.heartbeat_at)
     try:
         result = work()
     except IntakeError as exc:
@@ -92,6 +96,23 @@ def _execute(run: ImportRun, work: Callable[[], ImportResult]) -> ImportResult |
         raise
     record_result(run, result)
     return result
+
+
+def fail_interrupted(*, now: dt.datetime | None = None) -> int:
+    """Runs that stopped without a word (the process killed, the server restarted) are marked failed
+    once they have shown no sign of life for IMPORT_STALE_MINUTES, so the imports page does not say
+    "running" for ever. The merge is one transaction: such a file was saved whole or not at all, and
+    importing it again skips what was saved (unchanged rows). Run by the sweep; returns how many."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(minutes=settings.IMPORT_STALE_MINUTES)
+    silent = Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale)
+    error = _(
+        "The import stopped without finishing (its process was stopped or the server restarted). "
+        "Import the file again: rows already saved are recognised as unchanged."
+    )
+    return ImportRun.objects.filter(silent, status=ImportStatus.RUNNING).update(
+        status=ImportStatus.FAILED, error=error, finished_at=now
+    )
 
 
 def _fail(run: ImportRun, error: str) -> None:

@@ -46,6 +46,9 @@ class ImportRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    # Last sign of life of a running import (its start, each progress step): the sweep fails a run that
+    # has shown none for IMPORT_STALE_MINUTES (its process was killed, the server restarted).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
