@@ -407,6 +407,18 @@ _DETAIL_PATTERNS = [
         lambda m: _("to age %(target)s but the insured was %(age)s at issue") % m.groupdict(),
     ),
     (
+        re.compile(r"^Sampling check #(?P<n>\d+): differs from the application$"),
+        lambda m: _("Sampling check #%(n)s: differs from the application") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^(?P<code>\S+) has left$"),
+        lambda m: _("salesperson %(code)s has left") % m.groupdict(),
+    ),
+    (
+        re.compile(r"^(?P<code>\S+) left on (?P<day>\d{4}-\d{2}-\d{2})$"),
+        lambda m: _("salesperson %(code)s left on %(day)s") % m.groupdict(),
+    ),
+    (
         re.compile(r"^id (?P<id>\S+) / stated (?P<stated>\S+)$"),
         lambda m: _("id number: %(id)s / stated: %(stated)s") % m.groupdict(),
     ),

@@ -26,7 +26,7 @@ from verification.vocab import FlagCode, PartyRole
 
 from ..audit import record_audit
 from ..models import ContactFlag, Policy, Sample, SampleItem, SampleKind, SampleResult
-from ..models.flags import ACTIVE_FLAG_STATUSES
+from ..models.flags import ACTIVE_FLAG_STATUSES, FLAG_DETAIL_LENGTH
 
 MAX_SAMPLE = 5000
 
@@ -201,9 +201,8 @@ def record_check(
                 party=spec.party,
                 field=spec.field,
                 code=code,
-                detail=(_("Sampling check #%(n)d: differs from the application") % {"n": item.sample_id})[
-                    :300
-                ],
+                # Stored in one language, read in the reader's (flags.describe_detail).
+                detail=f"Sampling check #{item.sample_id}: differs from the application"[:FLAG_DETAIL_LENGTH],
                 raised_by=user,
             )
         found.append({"party": spec.party, "field": spec.field, "code": code, "flag": flag.pk})
