@@ -228,7 +228,10 @@ def refresh(*, full: bool = False, today: dt.date | None = None) -> StatsRefresh
     first_day = None if full else today - dt.timedelta(days=settings.STATS_ROLLUP_RECENT_DAYS)
     run = StatsRefresh.objects.create(started_at=timezone.now(), first_day=first_day, full=full)
     clock = time.perf_counter()
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
+        if outermost:
+            _one_snapshot()
         _lock()
         for model in (StatsTaskDay, StatsCallDay, StatsFlagDay):
             model.objects.filter(_rows_scope(first_day)).delete()
@@ -273,6 +276,15 @@ def _rows_scope(first_day: dt.date | None) -> Q:
     if first_day is None:
         return Q()
     return Q(window_start__gte=first_day) | Q(window_start__isnull=True)
+
+
+def _one_snapshot() -> None:
+    """Every query of the refresh reads the same moment of the database (PostgreSQL: REPEATABLE READ,
+    when the refresh is its own transaction, as in the job; SQLite's one writer sees a stable database
+    anyway), so that the task, call and flag rows agree."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _lock() -> None:
