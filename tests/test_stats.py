@@ -193,7 +193,10 @@ def test_rollup_answers_equal_the_live_answers(db):
     assert rollup.latest_refresh() is not None
     rolled = [ask() for _name, ask in questions]
     for (name, _ask), expected, got in zip(questions, live, rolled, strict=True):
-        if name == "compliance":  # SQLite's live medians are floats of julianday arithmetic
+        if name == "compliance":  # the roll-up's medians count whole hours (the page shows hours)
             for median in ("median_hours_to_first_call", "median_hours_to_verification"):
-                assert got.pop(median) == pytest.approx(expected.pop(median)), median
+                rolled, live = got.pop(median), expected.pop(median)
+                assert (rolled is None) == (live is None), median
+                if live is not None:
+                    assert live - 1 < rolled <= live + 1e-6, median
         assert got == expected, name

@@ -57,7 +57,7 @@ class StatsTaskDay(_Keyed, _CallCounts):
     failed_wrong_number = models.PositiveIntegerField(default=0)
     contacted = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0)
-    # For the medians: {"minutes from receipt, floored to 10": tasks}, on the low-cardinality dimensions.
+    # For the medians: {"minutes from receipt, floored to the hour": tasks}, on the low-cardinality dimensions.
     first_call_minutes = models.JSONField(null=True)
     verified_minutes = models.JSONField(null=True)
 

@@ -38,7 +38,8 @@ from .periods import CALL, Period, day_start
 # Dimensions whose rows carry the median histograms and the flag codes (few values: 60 branches, not
 # 5,000 salespeople); a filter on another one asks the live tables for those two.
 HISTOGRAM_DIMENSIONS = ("branch", "channel", "product")
-BUCKET_MINUTES = 10
+# The medians' histograms count whole hours (what the page shows): a year of days adds up quickly.
+BUCKET_MINUTES = 60
 BATCH = 5000
 ROLLUP_LOCK = 7_300_813  # pg_advisory_xact_lock key of the refresh
 
