@@ -200,3 +200,20 @@ def test_rollup_answers_equal_the_live_answers(db):
                 if live is not None:
                     assert live - 1 < rolled <= live + 1e-6, median
         assert got == expected, name
+
+
+def test_whole_months_are_read_from_the_month_rows(db):
+    from callback.models import StatsTaskDay
+
+    stats_data.build()
+    rollup.refresh(full=True)
+    before = stats.compliance(MARCH).as_dict()
+    by_branch = stats.breakdown(MARCH, "branch")
+    StatsTaskDay.objects.filter(grain="day").delete()
+    # March is a whole month: its figures come from the month rows alone …
+    assert stats.compliance(MARCH).as_dict() == before
+    assert stats.breakdown(MARCH, "branch") == by_branch
+    # … the days of a part of a month from the day rows (deleted here).
+    assert (
+        stats.compliance(Period(dt.date(2026, 3, 2), dt.date(2026, 3, 10), RECEIPT)).counts["in_scope"] == 0
+    )

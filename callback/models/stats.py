@@ -8,7 +8,16 @@ breakdown ("branch", "salesperson", …) with `key` its value. Rebuilt by the re
 from django.db import models
 
 
+class Grain(models.TextChoices):
+    DAY = "day", "day"  # one free-look window (its first and last day; a call's day)
+    MONTH = "month", "month"  # the windows whose receipt and end (or call) fall in the same months
+
+
 class _Keyed(models.Model):
+    grain = models.CharField(max_length=5, choices=Grain.choices, default=Grain.DAY)
+    # The months a row counts in: the receipt's (window start − 1 day) and the window end's (or the
+    # call's); on day rows too, so that the month rows are their sums.
+    receipt_month = models.DateField(null=True)
     dimension = models.CharField(max_length=16, blank=True)
     key = models.CharField(max_length=64, blank=True)
     label = models.CharField(max_length=200, blank=True)
@@ -40,6 +49,7 @@ class StatsTaskDay(_Keyed, _CallCounts):
 
     window_start = models.DateField(null=True)
     window_end = models.DateField(null=True)
+    end_month = models.DateField(null=True)
     in_scope = models.PositiveIntegerField(default=0)
     decided = models.PositiveIntegerField(default=0)
     verified = models.PositiveIntegerField(default=0)
@@ -57,7 +67,7 @@ class StatsTaskDay(_Keyed, _CallCounts):
     failed_wrong_number = models.PositiveIntegerField(default=0)
     contacted = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0)
-    # For the medians: {"minutes from receipt, floored to the hour": tasks}, on the low-cardinality dimensions.
+    # For the medians: {"minutes from receipt, floored to the hour": tasks}, on the small dimensions.
     first_call_minutes = models.JSONField(null=True)
     verified_minutes = models.JSONField(null=True)
 
@@ -65,6 +75,10 @@ class StatsTaskDay(_Keyed, _CallCounts):
         indexes = [
             models.Index(fields=["dimension", "key", "window_start"], name="stats_task_receipt"),
             models.Index(fields=["dimension", "key", "window_end"], name="stats_task_window_end"),
+            models.Index(
+                fields=["grain", "dimension", "key", "receipt_month"], name="stats_task_receipt_month"
+            ),
+            models.Index(fields=["grain", "dimension", "key", "end_month"], name="stats_task_end_month"),
             models.Index(fields=["window_start"], name="stats_task_refresh"),
         ]
 
@@ -72,13 +86,16 @@ class StatsTaskDay(_Keyed, _CallCounts):
 class StatsCallDay(_Keyed, _CallCounts):
     """The closed calls of one Beijing day on one free-look window's tasks, by agent or channel."""
 
-    call_day = models.DateField()
+    call_day = models.DateField(null=True)
     window_start = models.DateField(null=True)
+    call_month = models.DateField(null=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["dimension", "call_day"], name="stats_call_day"),
             models.Index(fields=["dimension", "window_start"], name="stats_call_receipt"),
+            models.Index(fields=["grain", "dimension", "call_month"], name="stats_call_month"),
+            models.Index(fields=["grain", "dimension", "receipt_month"], name="stats_call_receipt_month"),
             models.Index(fields=["window_start"], name="stats_call_refresh"),
         ]
 
@@ -88,6 +105,7 @@ class StatsFlagDay(_Keyed):
 
     window_start = models.DateField(null=True)
     window_end = models.DateField(null=True)
+    end_month = models.DateField(null=True)
     code = models.CharField(max_length=40)
     policies = models.PositiveIntegerField(default=0)
     not_in_time = models.PositiveIntegerField(default=0)
@@ -96,6 +114,10 @@ class StatsFlagDay(_Keyed):
         indexes = [
             models.Index(fields=["dimension", "key", "window_start"], name="stats_flag_receipt"),
             models.Index(fields=["dimension", "key", "window_end"], name="stats_flag_window_end"),
+            models.Index(
+                fields=["grain", "dimension", "key", "receipt_month"], name="stats_flag_receipt_month"
+            ),
+            models.Index(fields=["grain", "dimension", "key", "end_month"], name="stats_flag_end_month"),
             models.Index(fields=["window_start"], name="stats_flag_refresh"),
         ]
 

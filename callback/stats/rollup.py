@@ -15,6 +15,8 @@ the page says when that was.
 """
 
 import datetime as dt
+import functools
+import operator
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -28,7 +30,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ..models import CallAttempt, CallbackTask, TaskKind, TaskStatus
-from ..models.stats import StatsCallDay, StatsFlagDay, StatsRefresh, StatsTaskDay, TaskFacts
+from ..models.stats import Grain, StatsCallDay, StatsFlagDay, StatsRefresh, StatsTaskDay, TaskFacts
 from ..sql import analyze, is_postgres
 from . import definitions as d
 from .dimensions import POLICY_DIMENSIONS
@@ -84,17 +86,69 @@ def covers(period: Period, filters: Mapping[str, Any] | None, *, breakdown: str 
     return latest_refresh() is not None
 
 
-def _day_rows(model, period: Period, filters: Mapping[str, Any] | None, dimension: str | None = None):
+def _next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def month_of(day: dt.date | None) -> dt.date | None:
+    return day.replace(day=1) if day else None
+
+
+def _span(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+    """The calendar months wholly inside [first, last], and the days outside them as ranges."""
+    months, days = [], []
+    month = first.replace(day=1)
+    while month <= last:
+        end = _next_month(month) - dt.timedelta(days=1)
+        if month >= first and end <= last:
+            months.append(month)
+        else:
+            days.append((max(month, first), min(end, last)))
+        month = _next_month(month)
+    return months, days
+
+
+def _period_q(period: Period, *, day_field: str, month_field: str, shift: int, months: bool = True) -> Q:
+    """Month rows for the whole months of the period, day rows for the days around them."""
+    whole, days = _span(period.first, period.last) if months else ([], [(period.first, period.last)])
+    parts = [Q(grain=Grain.MONTH, **{f"{month_field}__in": whole})] if whole else []
+    one = dt.timedelta(days=shift)
+    for first, last in days:
+        parts.append(
+            Q(grain=Grain.DAY, **{f"{day_field}__gte": first + one, f"{day_field}__lte": last + one})
+        )
+    return functools.reduce(operator.or_, parts) if parts else Q(pk__in=[])
+
+
+def _window_q(period: Period, *, months: bool = True) -> Q:
+    """Task and flag rows: by receipt (window start − 1 day) or by the window's last day."""
+    if period.basis == CALL:
+        return _period_q(period, day_field="window_end", month_field="end_month", shift=0, months=months)
+    return _period_q(period, day_field="window_start", month_field="receipt_month", shift=1, months=months)
+
+
+def _day_rows(
+    model,
+    period: Period,
+    filters: Mapping[str, Any] | None,
+    dimension: str | None = None,
+    *,
+    months: bool = True,
+):
     """The roll-up rows of the period: one dimension's rows (a breakdown), or the rows of the filter."""
     if dimension is None:
         dimension, key = _single_filter(filters)
         rows = model.objects.filter(dimension=dimension, key=key)
     else:
         rows = model.objects.filter(dimension=dimension)
+    return rows.filter(_window_q(period, months=months))
+
+
+def _call_q(period: Period) -> Q:
+    """Call rows: the calls on the period's windows (receipt basis), or made in the period."""
     if period.basis == CALL:
-        return rows.filter(window_end__gte=period.first, window_end__lte=period.last)
-    one = dt.timedelta(days=1)
-    return rows.filter(window_start__gte=period.first + one, window_start__lte=period.last + one)
+        return _period_q(period, day_field="call_day", month_field="call_month", shift=0)
+    return _period_q(period, day_field="window_start", month_field="receipt_month", shift=1)
 
 
 def _sums(names: Iterable[str]) -> dict[str, Sum]:
@@ -127,9 +181,7 @@ def call_counts(period: Period, filters: Mapping[str, Any] | None) -> dict[str, 
     """Receipt basis: the calls on the period's tasks; call basis: the calls made in the period."""
     names = (*CALL_FIELDS, "handled", "handling_seconds")
     if period.basis == CALL:
-        rows = StatsCallDay.objects.filter(
-            dimension="", call_day__gte=period.first, call_day__lte=period.last
-        )
+        rows = StatsCallDay.objects.filter(_call_q(period), dimension="")
     else:
         rows = _day_rows(StatsTaskDay, period, filters)
     return _calls_row(rows.aggregate(**_sums(names)))
@@ -175,12 +227,7 @@ def task_breakdown(period: Period, dimension: str, limit: int | None) -> list[di
 
 
 def call_breakdown(period: Period, dimension: str, limit: int | None) -> list[dict[str, Any]]:
-    rows = StatsCallDay.objects.filter(dimension=dimension)
-    if period.basis == CALL:
-        rows = rows.filter(call_day__gte=period.first, call_day__lte=period.last)
-    else:
-        one = dt.timedelta(days=1)
-        rows = rows.filter(window_start__gte=period.first + one, window_start__lte=period.last + one)
+    rows = StatsCallDay.objects.filter(_call_q(period), dimension=dimension)
     summed = rows.values("key", "label").annotate(**_sums((*CALL_FIELDS, "handled", "handling_seconds")))
     out = [{"key": r["key"], "label": r["label"], **_calls_row(r)} for r in summed]
     if dimension == "agent":
@@ -209,7 +256,9 @@ def flag_breakdown(period: Period, filters: Mapping[str, Any] | None) -> list[di
 def daily(period: Period, filters: Mapping[str, Any] | None) -> list[tuple[dt.date, dict[str, int]]]:
     """(deciding day, task counts) per free-look window: the receipt day, or the window's last day."""
     column = "window_end" if period.basis == CALL else "window_start"
-    rows = _day_rows(StatsTaskDay, period, filters).values(column).annotate(**_sums(TASK_FIELDS))
+    rows = (
+        _day_rows(StatsTaskDay, period, filters, months=False).values(column).annotate(**_sums(TASK_FIELDS))
+    )
     out = []
     for row in rows:
         day = row.pop(column)
@@ -244,6 +293,7 @@ def refresh(*, full: bool = False, today: dt.date | None = None) -> StatsRefresh
             rows += len(StatsCallDay.objects.bulk_create(batch))
         for batch in _chunks(_flag_rows()):
             rows += len(StatsFlagDay.objects.bulk_create(batch))
+        rows += _rebuild_months(first_day)
     run.finished_at = timezone.now()
     run.rows = rows
     run.seconds = time.perf_counter() - clock
@@ -272,11 +322,62 @@ def _scope(first_day: dt.date | None, prefix: str = "") -> Q:
     return free_look & recent
 
 
+def _receipt_month(window_start: dt.date | None) -> dt.date | None:
+    return month_of(window_start - dt.timedelta(days=1)) if window_start else None
+
+
+def _rebuild_months(first_day: dt.date | None) -> int:
+    """The month rows: sums of the day rows of every receipt month from the one the rebuilt days begin
+    in (every month when `first_day` is None), so that a year is read from twelve rows a value."""
+    since = _receipt_month(first_day) if first_day else None
+    made = 0
+    for model, other, sums, group_extra in (
+        (
+            StatsTaskDay,
+            "end_month",
+            (*TASK_FIELDS, "contacted", "refused", *CALL_FIELDS, "handled", "handling_seconds"),
+            (),
+        ),
+        (StatsFlagDay, "end_month", ("policies", "not_in_time"), ("code",)),
+        (StatsCallDay, "call_month", (*CALL_FIELDS, "handled", "handling_seconds"), ()),
+    ):
+        months = Q(receipt_month__gte=since) | Q(receipt_month__isnull=True) if since else Q()
+        model.objects.filter(months, grain=Grain.MONTH).delete()
+        group = ("receipt_month", other, "dimension", "key", "label", *group_extra)
+        days = model.objects.filter(months, grain=Grain.DAY).exclude(**{f"{other}__isnull": True}).order_by()
+        histograms = _month_histograms(days) if model is StatsTaskDay else {}
+        batch = []
+        for row in days.values(*group).annotate(**{f"total_{name}": Sum(name) for name in sums}):
+            values = {name: row[f"total_{name}"] or 0 for name in sums}
+            extra = {}
+            if model is StatsTaskDay and row["dimension"] in ("", *HISTOGRAM_DIMENSIONS):
+                first, verified = histograms.get(tuple(row[c] for c in group), ({}, {}))
+                extra = {"first_call_minutes": first, "verified_minutes": verified}
+            batch.append(model(grain=Grain.MONTH, **{c: row[c] for c in group}, **values, **extra))
+        for chunk in _chunks(batch):
+            made += len(model.objects.bulk_create(chunk))
+    return made
+
+
+def _month_histograms(days) -> dict[tuple, tuple[dict, dict]]:
+    """The median histograms of the day rows, added up per month row."""
+    out: dict[tuple, tuple[Counter, Counter]] = {}
+    group = ("receipt_month", "end_month", "dimension", "key", "label")
+    rows = days.filter(dimension__in=("", *HISTOGRAM_DIMENSIONS)).values_list(
+        *group, "first_call_minutes", "verified_minutes"
+    )
+    for *key, first, verified in rows:
+        into = out.setdefault(tuple(key), (Counter(), Counter()))
+        into[0].update(first or {})
+        into[1].update(verified or {})
+    return {key: (dict(first), dict(verified)) for key, (first, verified) in out.items()}
+
+
 def _rows_scope(first_day: dt.date | None) -> Q:
     """The roll-up rows a refresh from `first_day` rebuilds."""
     if first_day is None:
         return Q()
-    return Q(window_start__gte=first_day) | Q(window_start__isnull=True)
+    return Q(grain=Grain.DAY) & (Q(window_start__gte=first_day) | Q(window_start__isnull=True))
 
 
 def _one_snapshot() -> None:
@@ -385,6 +486,8 @@ def _task_rows() -> Iterable[StatsTaskDay]:
             yield StatsTaskDay(
                 window_start=row["window_start"],
                 window_end=row["window_end"],
+                receipt_month=_receipt_month(row["window_start"]),
+                end_month=month_of(row["window_end"]),
                 dimension=dimension,
                 key=key,
                 label=label,
@@ -428,7 +531,13 @@ def _call_rows(first_day: dt.date | None) -> Iterable[StatsCallDay]:
             into["handling_seconds"] += _seconds(row["handling"])
     for (call_day, window_start, dimension, key), values in summed.items():
         yield StatsCallDay(
-            call_day=call_day, window_start=window_start, dimension=dimension, key=key, **values
+            call_day=call_day,
+            window_start=window_start,
+            receipt_month=_receipt_month(window_start),
+            call_month=month_of(call_day),
+            dimension=dimension,
+            key=key,
+            **values,
         )
 
 
@@ -463,6 +572,8 @@ def _flag_rows() -> Iterable[StatsFlagDay]:
             yield StatsFlagDay(
                 window_start=row["window_start"],
                 window_end=row["window_end"],
+                receipt_month=_receipt_month(row["window_start"]),
+                end_month=month_of(row["window_end"]),
                 dimension=dimension,
                 key=key,
                 label=label,
