@@ -172,6 +172,11 @@ def test_rollup_answers_equal_the_live_answers(db):
         Period(dt.date(2026, 3, 2), dt.date(2026, 3, 10), RECEIPT),
         Period(dt.date(2026, 3, 1), dt.date(2026, 3, 1), CALL),
         Period(dt.date(2026, 2, 1), dt.date(2026, 4, 30), CALL),
+        # Months mostly inside: read as the month less the days outside it.
+        Period(dt.date(2026, 3, 3), dt.date(2026, 4, 25), RECEIPT),
+        Period(dt.date(2026, 2, 27), dt.date(2026, 3, 29), RECEIPT),
+        Period(dt.date(2026, 2, 10), dt.date(2026, 3, 31), CALL),
+        Period(dt.date(2026, 3, 2), dt.date(2026, 3, 31), CALL),
     ]
     questions = []
     for period in periods:

@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
+from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Min, Q, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -94,33 +94,54 @@ def month_of(day: dt.date | None) -> dt.date | None:
     return day.replace(day=1) if day else None
 
 
-def _span(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
-    """The calendar months wholly inside [first, last], and the days outside them as ranges."""
-    months, days = [], []
+def _span(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]], list]:
+    """How to read [first, last]: whole months (month rows), days to add (day rows) and days to take
+    away. A month mostly inside the period is its month row less the days outside it (a year from
+    2 December reads December as one row less 1 December, not 30 day rows)."""
+    months, days, minus = [], [], []
     month = first.replace(day=1)
     while month <= last:
         end = _next_month(month) - dt.timedelta(days=1)
-        if month >= first and end <= last:
+        inside = (max(month, first), min(end, last))
+        if inside == (month, end):
             months.append(month)
+        elif (inside[1] - inside[0]).days + 1 > ((end - month).days + 1) // 2:
+            months.append(month)
+            if inside[0] > month:
+                minus.append((month, inside[0] - dt.timedelta(days=1)))
+            if inside[1] < end:
+                minus.append((inside[1] + dt.timedelta(days=1), end))
         else:
-            days.append((max(month, first), min(end, last)))
+            days.append(inside)
         month = _next_month(month)
-    return months, days
+    return months, days, minus
 
 
-def _period_q(period: Period, *, day_field: str, month_field: str, shift: int, months: bool = True) -> Q:
-    """Month rows for the whole months of the period, day rows for the days around them."""
-    whole, days = _span(period.first, period.last) if months else ([], [(period.first, period.last)])
-    parts = [Q(grain=Grain.MONTH, **{f"{month_field}__in": whole})] if whole else []
+def _period_q(period: Period, *, day_field: str, month_field: str, shift: int, months: bool = True):
+    """(the rows to read, those of them to take away) for the period: month rows for its months, day
+    rows for the days around them."""
+    whole, days, minus = (
+        _span(period.first, period.last) if months else ([], [(period.first, period.last)], [])
+    )
     one = dt.timedelta(days=shift)
-    for first, last in days:
-        parts.append(
-            Q(grain=Grain.DAY, **{f"{day_field}__gte": first + one, f"{day_field}__lte": last + one})
-        )
-    return functools.reduce(operator.or_, parts) if parts else Q(pk__in=[])
+
+    def day_rows(first: dt.date, last: dt.date) -> Q:
+        return Q(grain=Grain.DAY, **{f"{day_field}__gte": first + one, f"{day_field}__lte": last + one})
+
+    parts = [Q(grain=Grain.MONTH, **{f"{month_field}__in": whole})] if whole else []
+    parts += [day_rows(first, last) for first, last in days]
+    taken = [day_rows(first, last) for first, last in minus]
+    read = functools.reduce(operator.or_, parts + taken) if parts else Q(pk__in=[])
+    return read, (functools.reduce(operator.or_, taken) if taken else None)
 
 
-def _window_q(period: Period, *, months: bool = True) -> Q:
+def _signed(rows, read: Q, minus: Q | None):
+    """`rows` of the period, each with its `sign` (−1 for the days taken away from a month)."""
+    sign = Case(When(minus, then=Value(-1)), default=Value(1)) if minus is not None else Value(1)
+    return rows.filter(read).annotate(sign=sign)
+
+
+def _window_q(period: Period, *, months: bool = True):
     """Task and flag rows: by receipt (window start − 1 day) or by the window's last day."""
     if period.basis == CALL:
         return _period_q(period, day_field="window_end", month_field="end_month", shift=0, months=months)
@@ -135,24 +156,27 @@ def _day_rows(
     *,
     months: bool = True,
 ):
-    """The roll-up rows of the period: one dimension's rows (a breakdown), or the rows of the filter."""
+    """The roll-up rows of the period (with their `sign`): one dimension's rows (a breakdown), or the
+    rows of the filter."""
     if dimension is None:
         dimension, key = _single_filter(filters)
         rows = model.objects.filter(dimension=dimension, key=key)
     else:
         rows = model.objects.filter(dimension=dimension)
-    return rows.filter(_window_q(period, months=months))
+    return _signed(rows, *_window_q(period, months=months))
 
 
-def _call_q(period: Period) -> Q:
-    """Call rows: the calls on the period's windows (receipt basis), or made in the period."""
+def _call_rows_of(period: Period, dimension: str):
+    """Call rows (with their `sign`): the calls on the period's windows (receipt basis), or made in it."""
     if period.basis == CALL:
-        return _period_q(period, day_field="call_day", month_field="call_month", shift=0)
-    return _period_q(period, day_field="window_start", month_field="receipt_month", shift=1)
+        span = _period_q(period, day_field="call_day", month_field="call_month", shift=0)
+    else:
+        span = _period_q(period, day_field="window_start", month_field="receipt_month", shift=1)
+    return _signed(StatsCallDay.objects.filter(dimension=dimension), *span)
 
 
 def _sums(names: Iterable[str]) -> dict[str, Sum]:
-    return {name: Sum(name) for name in names}
+    return {name: Sum(F(name) * F("sign")) for name in names}
 
 
 TASK_FIELDS = d.TASK_FIGURES
@@ -181,7 +205,7 @@ def call_counts(period: Period, filters: Mapping[str, Any] | None) -> dict[str, 
     """Receipt basis: the calls on the period's tasks; call basis: the calls made in the period."""
     names = (*CALL_FIELDS, "handled", "handling_seconds")
     if period.basis == CALL:
-        rows = StatsCallDay.objects.filter(_call_q(period), dimension="")
+        rows = _call_rows_of(period, "")
     else:
         rows = _day_rows(StatsTaskDay, period, filters)
     return _calls_row(rows.aggregate(**_sums(names)))
@@ -193,11 +217,10 @@ def medians(period: Period, filters: Mapping[str, Any] | None) -> tuple[float | 
     if dimension and dimension not in HISTOGRAM_DIMENSIONS:
         return None
     first, verified = Counter(), Counter()
-    for a, b in _day_rows(StatsTaskDay, period, filters).values_list(
-        "first_call_minutes", "verified_minutes"
-    ):
-        first.update({int(k): n for k, n in (a or {}).items()})
-        verified.update({int(k): n for k, n in (b or {}).items()})
+    rows = _day_rows(StatsTaskDay, period, filters)
+    for a, b, sign in rows.values_list("first_call_minutes", "verified_minutes", "sign"):
+        first.update({int(k): sign * n for k, n in (a or {}).items()})
+        verified.update({int(k): sign * n for k, n in (b or {}).items()})
     return _median_hours(first), _median_hours(verified)
 
 
@@ -221,15 +244,16 @@ def task_breakdown(period: Period, dimension: str, limit: int | None) -> list[di
         _day_rows(StatsTaskDay, period, None, dimension)
         .values("key", "label")
         .annotate(**_sums(TASK_FIELDS))
+        .filter(in_scope__gt=0)  # a value whose days were all taken away from its month
         .order_by("-not_in_time", "-decided", "key", "label")
     )
     return list(rows[:limit] if limit else rows)
 
 
 def call_breakdown(period: Period, dimension: str, limit: int | None) -> list[dict[str, Any]]:
-    rows = StatsCallDay.objects.filter(_call_q(period), dimension=dimension)
+    rows = _call_rows_of(period, dimension)
     summed = rows.values("key", "label").annotate(**_sums((*CALL_FIELDS, "handled", "handling_seconds")))
-    out = [{"key": r["key"], "label": r["label"], **_calls_row(r)} for r in summed]
+    out = [{"key": r["key"], "label": r["label"], **_calls_row(r)} for r in summed if r["calls"]]
     if dimension == "agent":
         for row in out:
             row["key"] = int(row["key"]) if row["key"] else None
@@ -247,7 +271,8 @@ def flag_breakdown(period: Period, filters: Mapping[str, Any] | None) -> list[di
     rows = (
         _day_rows(StatsFlagDay, period, filters)
         .values("code")
-        .annotate(policies=Sum("policies"), not_in_time=Sum("not_in_time"))
+        .annotate(**_sums(("policies", "not_in_time")))
+        .filter(policies__gt=0)
         .order_by("-not_in_time", "-policies", "code")
     )
     return list(rows)
