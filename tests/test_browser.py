@@ -4,6 +4,7 @@ Screenshots (zh-hans, 1366×768) go to tests/screenshots/."""
 
 import datetime as dt
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,21 @@ pytestmark = [
 def allow_orm_beside_playwright(monkeypatch):
     # Playwright's sync API keeps an event loop in this thread; the ORM calls here are synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@contextmanager
+def playwright_session():
+    """Playwright's sync API. The test body inside it runs in a greenlet with a context of its own, so
+    Django gives its ORM calls a connection of their own: closed here, or it is still open when the test
+    database is dropped."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        try:
+            yield p
+        finally:
+            connections.close_all()
 
 
 def log_in(page, base: str, username: str) -> None:
@@ -74,8 +90,6 @@ def answer_current(page) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_an_agents_day(live_server, allow_orm_beside_playwright, settings):
-    from playwright.sync_api import sync_playwright
-
     settings.TELEPHONY_BACKEND = "manual"  # agents dialling by hand (click-to-call: test_browser_telephony)
 
     install(Script, ScriptVersion, Question, published_at=timezone.now())  # a flushed db has no defaults
@@ -92,7 +106,7 @@ def test_an_agents_day(live_server, allow_orm_beside_playwright, settings):
     second.save()
     SHOTS.mkdir(exist_ok=True)
 
-    with sync_playwright() as p:
+    with playwright_session() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         page.set_default_timeout(15000)

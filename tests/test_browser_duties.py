@@ -14,7 +14,7 @@ from verification.vocab import Channel, FlagCode
 
 from .factories import OutletFactory, PartyFactory, PolicyFactory, UserFactory
 from .factories.flags import ContactFlagFactory
-from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in  # noqa: F401
+from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in, playwright_session  # noqa: F401
 from .test_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
@@ -48,12 +48,10 @@ def _book(supervisor):
 
 @pytest.mark.django_db(transaction=True)
 def test_fee_holds_and_a_sampling_check(live_server, allow_orm_beside_playwright):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
     supervisor = UserFactory(username="zhang_wei", first_name="张伟", role=SUPERVISOR)
     _book(supervisor)
     SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
+    with playwright_session() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         page.set_default_timeout(15000)

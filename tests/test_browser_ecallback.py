@@ -19,6 +19,7 @@ from verification.models import Question, Script, ScriptVersion
 
 from .factories import UserFactory
 from .factories.scripts import due_task, serving_queue
+from .test_browser import playwright_session
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -48,8 +49,6 @@ def fits_the_screen(page) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_an_applicant_completes_the_ecallback_on_a_phone(live_server, settings, allow_orm_beside_playwright):
-    from playwright.sync_api import sync_playwright
-
     # A flushed database has none of the migrations' rows: scripts, SMS templates.
     install(Script, ScriptVersion, Question, published_at=timezone.now())
     migration = importlib.import_module("callback.migrations.0013_ecallback")
@@ -74,7 +73,7 @@ def test_an_applicant_completes_the_ecallback_on_a_phone(live_server, settings, 
     link = re.search(r"https?://\S+/e/[\w-]+/", last_sms(task)).group(0)
     SHOTS.mkdir(exist_ok=True)
 
-    with sync_playwright() as p:
+    with playwright_session() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         context = browser.new_context(
             viewport={"width": 360, "height": 740}, locale="zh-CN", is_mobile=True, has_touch=True

@@ -15,7 +15,7 @@ from verification.models import Question, Script, ScriptVersion
 
 from .factories import PartyFactory, PolicyFactory, UserFactory
 from .factories.scripts import due_task, serving_queue
-from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in, pytestmark  # noqa: F401
+from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in, playwright_session, pytestmark  # noqa: F401
 
 
 @pytest.mark.django_db(transaction=True)
@@ -25,8 +25,6 @@ def test_family_member_answers_and_a_letter_receipt_is_recorded(  # noqa: F811
     settings,
 ):
     settings.TELEPHONY_BACKEND = "manual"  # the agent dials the family landline by hand
-    from playwright.sync_api import sync_playwright
-
     install(Script, ScriptVersion, Question, published_at=timezone.now())  # a flushed db has no defaults
     agent = UserFactory(username="li_jing", first_name="李静", role=AGENT)
     supervisor = UserFactory(username="zhang_wei", first_name="张伟", role=SUPERVISOR)
@@ -53,7 +51,7 @@ def test_family_member_answers_and_a_letter_receipt_is_recorded(  # noqa: F811
         hour=10, minute=30, second=0, microsecond=0
     )
 
-    with sync_playwright() as p:
+    with playwright_session() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         page.set_default_timeout(15000)

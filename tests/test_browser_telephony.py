@@ -19,6 +19,7 @@ from .test_browser import (
     answer_current,
     current,
     log_in,
+    playwright_session,
     pytestmark,
 )
 
@@ -27,8 +28,6 @@ __all__ = ["allow_orm_beside_playwright", "pytestmark"]
 
 @pytest.mark.django_db(transaction=True)
 def test_click_to_call_answered_scripted_and_played(live_server, allow_orm_beside_playwright, settings):
-    from playwright.sync_api import sync_playwright
-
     settings.TELEPHONY_BACKEND = "console"
     settings.TELEPHONY_CONSOLE_ODDS = "answered:1"
     settings.TELEPHONY_CONSOLE_STEP_SECONDS = 0.3
@@ -41,7 +40,7 @@ def test_click_to_call_answered_scripted_and_played(live_server, allow_orm_besid
     task = due_task(queue, policy_no="PD2026000009")
     SHOTS.mkdir(exist_ok=True)
 
-    with sync_playwright() as p:
+    with playwright_session() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         page.set_default_timeout(20000)

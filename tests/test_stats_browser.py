@@ -8,17 +8,15 @@ from callback.roles import SUPERVISOR
 
 from . import stats_data
 from .factories import UserFactory
-from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in, pytestmark  # noqa: F401
+from .test_browser import CHROMIUM, SHOTS, allow_orm_beside_playwright, log_in, playwright_session, pytestmark  # noqa: F401
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_supervisor_reads_the_statistics(live_server, allow_orm_beside_playwright):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
     stats_data.build()
     UserFactory(username="zhang_wei", first_name="张伟", role=SUPERVISOR)
     SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
+    with playwright_session() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         page.set_default_timeout(20000)
