@@ -8,7 +8,7 @@ from django.conf import settings
 from rq import cron
 
 from callback.retention import purge_old_uploads
-from callback.stats.rollup import refresh_due
+from callback.stats.refresh import refresh_due
 from callback.supervision import DASHBOARD_REFRESH_SECONDS, refresh_live_dashboard
 from callback.sweep import run_sweep
 from callback.telephony.recordings import delete_expired_recordings

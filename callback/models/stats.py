@@ -141,7 +141,7 @@ class StatsRefresh(models.Model):
 
 class TaskFacts(models.Model):
     """One task and the sums of its calls: a temporary table that the refresh fills and aggregates
-    (callback/stats/rollup.py), so that three million calls are read once, not once per breakdown.
+    (callback/stats/refresh.py), so that three million calls are read once, not once per breakdown.
     The task's own columns keep their names, so the statistics' definitions apply to it unchanged."""
 
     id = models.BigIntegerField(primary_key=True)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from callback.stats.rollup import refresh, refresh_due
+from callback.stats.refresh import refresh, refresh_due
 
 
 class Command(BaseCommand):
