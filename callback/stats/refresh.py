@@ -184,6 +184,20 @@ def _chunks(rows: Iterable) -> Iterable[list]:
         yield batch
 
 
+def _window_row(row: Mapping[str, Any], dimension: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    """The columns that place a task or flag row: its window, months and dimension value."""
+    key, label = _key_of(row, columns)
+    return {
+        "window_start": row["window_start"],
+        "window_end": row["window_end"],
+        "receipt_month": _receipt_month(row["window_start"]),
+        "end_month": month_of(row["window_end"]),
+        "dimension": dimension,
+        "key": key,
+        "label": label,
+    }
+
+
 def _key_of(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[str, str]:
     key = row[columns[0]] if columns else ""
     label = row[columns[1]] if len(columns) > 1 else ""
@@ -258,16 +272,9 @@ def _task_rows() -> Iterable[StatsTaskDay]:
         )
         histograms = _histograms(columns) if dimension in ("", *HISTOGRAM_DIMENSIONS) else None
         for row in rows:
-            key, label = _key_of(row, columns)
             first, verified = (histograms or {}).get(tuple(row[c] for c in group), ({}, {}))
             yield StatsTaskDay(
-                window_start=row["window_start"],
-                window_end=row["window_end"],
-                receipt_month=_receipt_month(row["window_start"]),
-                end_month=month_of(row["window_end"]),
-                dimension=dimension,
-                key=key,
-                label=label,
+                **_window_row(row, dimension, columns),
                 **{name: row[name] or 0 for name in (*TASK_FIELDS, "contacted", "refused")},
                 **{name: row[f"total_{name}"] or 0 for name in (*CALL_FIELDS, "handled")},
                 handling_seconds=_seconds(row["total_handling"]),
@@ -345,15 +352,8 @@ def _flag_rows() -> Iterable[StatsFlagDay]:
             )
         )
         for row in rows:
-            key, label = _key_of(row, columns)
             yield StatsFlagDay(
-                window_start=row["window_start"],
-                window_end=row["window_end"],
-                receipt_month=_receipt_month(row["window_start"]),
-                end_month=month_of(row["window_end"]),
-                dimension=dimension,
-                key=key,
-                label=label,
+                **_window_row(row, dimension, columns),
                 code=row["policy__flags__code"],
                 policies=row["policies"],
                 not_in_time=row["not_in_time"],
