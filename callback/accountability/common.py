@@ -9,6 +9,7 @@ from django.utils import timezone
 from verification.vocab import FlagCode, PartyRole
 
 from ..models import FlagStatus
+from ..stats.periods import next_month
 
 # Defective customer data (第八条, 第十条): every flag on the applicant's, insured's or beneficiaries'
 # data, and a callback that reached a number not the applicant's. Not: the salesperson's record
@@ -45,8 +46,7 @@ class Period:
     @classmethod
     def this_month(cls, today: dt.date | None = None) -> "Period":
         today = today or timezone.localdate()
-        following = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        return cls(today.replace(day=1), following - dt.timedelta(days=1))
+        return cls(today.replace(day=1), next_month(today) - dt.timedelta(days=1))
 
     def instants(self) -> tuple[dt.datetime, dt.datetime]:
         """[start, end) as aware datetimes, for timestamp columns."""

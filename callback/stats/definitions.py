@@ -103,3 +103,16 @@ def task_aggregates() -> dict[str, Count]:
 
 
 TASK_FIGURES = tuple(task_aggregates())
+
+
+def call_aggregates(within: Q | None = None) -> dict[str, Count]:
+    """The call figures as conditional counts: calls, contacts, verified, failed and refusals, of the
+    calls `within` (all of them when None)."""
+    within = within or Q()
+    return {
+        "calls": Count("pk", filter=within) if within else Count("pk"),
+        "contacts": Count("pk", filter=within & Q(outcome__in=CONTACT_OUTCOMES)),
+        "verified_calls": Count("pk", filter=within & Q(outcome__in=VERIFIED_OUTCOMES)),
+        "failed_calls": Count("pk", filter=within & Q(outcome__in=FAILED_OUTCOMES)),
+        "refusals": Count("pk", filter=within & Q(outcome__in=REFUSAL_OUTCOMES)),
+    }

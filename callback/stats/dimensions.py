@@ -16,3 +16,9 @@ ATTEMPT_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "call_channel": ("channel",),
 }
 TIME_UNITS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def agent_label(username: str | None, first_name: str | None, last_name: str | None) -> str:
+    """A call-centre agent as the breakdowns show them: "王坐席 (username)", or the username."""
+    name = f"{last_name or ''}{first_name or ''}".strip()
+    return f"{name} ({username or ''})" if name else username or ""

@@ -36,6 +36,11 @@ PRESETS = [
 MAX_DAYS = 366
 
 
+def next_month(day: dt.date) -> dt.date:
+    """The 1st of the month after `day`'s."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def day_start(day: dt.date) -> dt.datetime:
     """00:00 Beijing time of `day`, as an aware datetime (stored times are UTC)."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())

@@ -24,7 +24,7 @@ from ..models import CallAttempt, CallbackTask, TaskKind, TaskStatus
 from ..models.stats import Grain, StatsCallDay, StatsFlagDay, StatsRefresh, StatsTaskDay, TaskFacts
 from ..sql import analyze, is_postgres
 from . import definitions as d
-from .dimensions import POLICY_DIMENSIONS
+from .dimensions import POLICY_DIMENSIONS, agent_label
 from .medians import hours_since_receipt
 from .periods import day_start
 
@@ -43,9 +43,6 @@ CALL_FIELDS = ("calls", "contacts", "verified_calls", "failed_calls", "refusals"
 
 def month_of(day: dt.date | None) -> dt.date | None:
     return day.replace(day=1) if day else None
-
-
-# --- refreshing --------------------------------------------------------------------------------------
 
 
 def refresh(*, full: bool = False, today: dt.date | None = None) -> StatsRefresh:
@@ -213,16 +210,12 @@ def _seconds(value) -> float:
 
 
 def _call_sums() -> dict[str, Any]:
-    """The closed calls' figures (the live `_attempt_counts`, as sums the roll-up can add up)."""
+    """The closed calls' figures (the live ones, with the handling time as a sum the roll-up can add up)."""
     closed = ~Q(outcome="")
     ended = closed & Q(ended_at__isnull=False)
     duration = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
     return {
-        "calls": Count("pk", filter=closed),
-        "contacts": Count("pk", filter=closed & Q(outcome__in=d.CONTACT_OUTCOMES)),
-        "verified_calls": Count("pk", filter=closed & Q(outcome__in=d.VERIFIED_OUTCOMES)),
-        "failed_calls": Count("pk", filter=closed & Q(outcome__in=d.FAILED_OUTCOMES)),
-        "refusals": Count("pk", filter=closed & Q(outcome__in=d.REFUSAL_OUTCOMES)),
+        **d.call_aggregates(closed),
         "handled": Count("pk", filter=ended),
         "handling": Sum(duration, filter=ended),
     }
@@ -326,14 +319,9 @@ def _call_rows(first_day: dt.date | None) -> Iterable[StatsCallDay]:
 
 
 def _agent_labels() -> dict[int, str]:
-    """An agent's label as the live breakdown shows it: "王坐席 (username)", or the username."""
-    labels = {}
-    for pk, username, first, last in get_user_model().objects.values_list(
-        "pk", "username", "first_name", "last_name"
-    ):
-        name = f"{last or ''}{first or ''}".strip()
-        labels[pk] = f"{name} ({username})" if name else username
-    return labels
+    """Every agent's label as the live breakdown shows it."""
+    users = get_user_model().objects.values_list("pk", "username", "first_name", "last_name")
+    return {pk: agent_label(username, first, last) for pk, username, first, last in users}
 
 
 def _flag_rows() -> Iterable[StatsFlagDay]:

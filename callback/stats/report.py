@@ -16,7 +16,7 @@ from . import charts
 from . import selectors as s
 from .cache import cached
 from .forms import drill_query
-from .periods import Period
+from .periods import Period, next_month
 
 REASON_LABELS = {
     **{
@@ -110,7 +110,7 @@ def bucket_period(period: Period, start: dt.date, unit: str) -> Period:
     elif unit == "week":
         end = start + dt.timedelta(days=6)
     else:
-        end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        end = next_month(start) - dt.timedelta(days=1)
     return Period(max(start, period.first), min(end, period.last), period.basis)
 
 

@@ -21,7 +21,7 @@ from django.db.models import Case, F, Q, Sum, Value, When
 
 from ..models.stats import Grain, StatsCallDay, StatsFlagDay, StatsRefresh, StatsTaskDay
 from .dimensions import POLICY_DIMENSIONS
-from .periods import CALL, Period
+from .periods import CALL, Period, next_month
 from .refresh import CALL_FIELDS, HISTOGRAM_DIMENSIONS, TASK_FIELDS, refresh, refresh_due
 
 __all__ = [
@@ -78,10 +78,6 @@ def covers(period: Period, filters: Mapping[str, Any] | None, *, breakdown: str 
     return latest_refresh() is not None
 
 
-def _next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
 def _span(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]], list]:
     """How to read [first, last]: whole months (month rows), days to add (day rows) and days to take
     away. A month mostly inside the period is its month row less the days outside it (a year from
@@ -89,7 +85,7 @@ def _span(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[tuple[dt.d
     months, days, minus = [], [], []
     month = first.replace(day=1)
     while month <= last:
-        end = _next_month(month) - dt.timedelta(days=1)
+        end = next_month(month) - dt.timedelta(days=1)
         inside = (max(month, first), min(end, last))
         if inside == (month, end):
             months.append(month)
@@ -101,7 +97,7 @@ def _span(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[tuple[dt.d
                 minus.append((inside[1] + dt.timedelta(days=1), end))
         else:
             days.append(inside)
-        month = _next_month(month)
+        month = next_month(month)
     return months, days, minus
 
 
@@ -159,7 +155,7 @@ def _call_rows_of(period: Period, dimension: str):
     if period.basis == CALL:
         span = _period_q(period, day_field="call_day", month_field="call_month", shift=0)
     else:
-        span = _period_q(period, day_field="window_start", month_field="receipt_month", shift=1)
+        span = _window_q(period)
     return _signed(StatsCallDay.objects.filter(dimension=dimension), *span)
 
 

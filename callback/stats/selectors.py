@@ -21,7 +21,7 @@ from django.utils import timezone
 from ..models import CallAttempt, CallbackTask, ContactFlag, Outlet, TaskKind
 from . import definitions as d
 from . import rollup
-from .dimensions import ATTEMPT_DIMENSIONS, POLICY_DIMENSIONS, TIME_UNITS
+from .dimensions import ATTEMPT_DIMENSIONS, POLICY_DIMENSIONS, TIME_UNITS, agent_label
 from .medians import median_hours_to_first_call, median_hours_to_verification
 from .periods import CALL, Period, day_start
 
@@ -91,11 +91,7 @@ def attempts(
 
 def _attempt_counts() -> dict[str, Any]:
     return {
-        "calls": Count("pk"),
-        "contacts": Count("pk", filter=Q(outcome__in=d.CONTACT_OUTCOMES)),
-        "verified_calls": Count("pk", filter=Q(outcome__in=d.VERIFIED_OUTCOMES)),
-        "failed_calls": Count("pk", filter=Q(outcome__in=d.FAILED_OUTCOMES)),
-        "refusals": Count("pk", filter=Q(outcome__in=d.REFUSAL_OUTCOMES)),
+        **d.call_aggregates(),
         "handling": Avg(
             ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField()),
             filter=Q(ended_at__isnull=False),
@@ -259,9 +255,10 @@ def _with_outlet_names(dimension: str, result: list[dict[str, Any]]) -> list[dic
 def _key(dimension: str, row: dict[str, Any]) -> dict[str, Any]:
     """Each row's value as `key` (what a drill-down filters on) and `label` (what a person reads)."""
     if dimension == "agent":
-        name = f"{row.pop('agent__last_name') or ''}{row.pop('agent__first_name') or ''}".strip()
-        username = row.pop("agent__username") or ""
-        row["key"], row["label"] = row.pop("agent_id"), f"{name} ({username})" if name else username
+        label = agent_label(
+            row.pop("agent__username"), row.pop("agent__first_name"), row.pop("agent__last_name")
+        )
+        row["key"], row["label"] = row.pop("agent_id"), label
     elif dimension == "call_channel":
         row["key"] = row.pop("channel")
         row["label"] = ""
