@@ -53,24 +53,32 @@ def counts(filters: Mapping[str, Any], top_branches: int) -> dict[str, list]:
 
 @transaction.atomic
 def compact() -> int:
-    """Merge the tally's rows into one per key (the sweep, every minute). Safe beside the triggers:
-    rows written meanwhile by other transactions are not seen, so not deleted, and stay. Returns the
-    number of rows left."""
+    """Merge the rows of each key that has more than one (or adds up to nothing) into one: the keys
+    whose flags changed since the last run; the others are left as they are (the sweep runs this every
+    minute). Safe beside the triggers: rows written meanwhile by other transactions are not seen, so
+    not deleted, and stay. Returns the number of rows left."""
     table = FlagTally._meta.db_table
+    merged = (
+        f"SELECT {_COLUMNS}, SUM(n) AS n FROM {table} GROUP BY {_COLUMNS} HAVING COUNT(*) > 1 OR SUM(n) = 0"
+    )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql":  # one statement: one snapshot for what is read and deleted
             cursor.execute(
-                f"WITH gone AS (DELETE FROM {table} RETURNING {_COLUMNS}, n) "
+                f"WITH merged AS ({merged}), "
+                f"gone AS (DELETE FROM {table} WHERE ({_COLUMNS}) IN (SELECT {_COLUMNS} FROM merged) "
+                f"RETURNING {_COLUMNS}, n) "
                 f"INSERT INTO {table} ({_COLUMNS}, n) SELECT {_COLUMNS}, SUM(n) FROM gone "
                 f"GROUP BY {_COLUMNS} HAVING SUM(n) <> 0"
             )
-        else:  # SQLite: one writer at a time, so the three statements cannot interleave with a trigger
+        else:  # SQLite: one writer at a time, so the statements cannot interleave with a trigger
+            cursor.execute(f"CREATE TEMP TABLE flag_tally_merged AS {merged}")
             cursor.execute(
-                f"CREATE TEMP TABLE flag_tally_merged AS SELECT {_COLUMNS}, SUM(n) AS n FROM {table} "
-                f"GROUP BY {_COLUMNS} HAVING SUM(n) <> 0"
+                f"DELETE FROM {table} WHERE ({_COLUMNS}) IN (SELECT {_COLUMNS} FROM flag_tally_merged)"
             )
-            cursor.execute(f"DELETE FROM {table}")
-            cursor.execute(f"INSERT INTO {table} ({_COLUMNS}, n) SELECT {_COLUMNS}, n FROM flag_tally_merged")
+            cursor.execute(
+                f"INSERT INTO {table} ({_COLUMNS}, n) "
+                f"SELECT {_COLUMNS}, n FROM flag_tally_merged WHERE n <> 0"
+            )
             cursor.execute("DROP TABLE flag_tally_merged")
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
         return cursor.fetchone()[0]
