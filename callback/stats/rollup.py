@@ -51,9 +51,8 @@ def latest_refresh() -> StatsRefresh | None:
 def as_of(period: Period, filters: Mapping[str, Any] | None) -> dt.datetime | None:
     """When the figures of this question were taken: the start of the last refresh, if the roll-up
     answers it; None when they are live."""
-    if not covers(period, filters):
-        return None
-    return latest_refresh().started_at
+    run = latest_refresh() if _answerable(period, filters) else None
+    return run.started_at if run else None
 
 
 def _single_filter(filters: Mapping[str, Any] | None) -> tuple[str, str] | None:
@@ -68,14 +67,17 @@ def _single_filter(filters: Mapping[str, Any] | None) -> tuple[str, str] | None:
     return None
 
 
-def covers(period: Period, filters: Mapping[str, Any] | None, *, breakdown: str | None = None) -> bool:
-    """Whether the roll-up answers this question (and has been built)."""
+def _answerable(period: Period, filters: Mapping[str, Any] | None, breakdown: str | None = None) -> bool:
+    """Whether the roll-up's rows can answer this question at all."""
     selection = _single_filter(filters)
     if selection is None:
         return False
-    if selection != ("", "") and (period.basis == CALL or breakdown is not None):
-        return False
-    return latest_refresh() is not None
+    return selection == ("", "") or (period.basis != CALL and breakdown is None)
+
+
+def covers(period: Period, filters: Mapping[str, Any] | None, *, breakdown: str | None = None) -> bool:
+    """Whether the roll-up answers this question (and has been built)."""
+    return _answerable(period, filters, breakdown) and latest_refresh() is not None
 
 
 def _span(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]], list]:
